@@ -1,0 +1,60 @@
+# Every target a person or CI needs; `make help` lists them.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup spacy train run test lint typecheck validate unit stories evaluate evaluate-bitext \
+        integration benchmark clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## install Debian packages and the Python 3.10 venv (idempotent)
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/setup.sh
+	bash scripts/setup.sh
+
+spacy: setup ## build the rule-based spaCy entity pipeline from nlu_data/entities/
+	$(PY) -m bot.spacy_build
+
+train: setup ## train the model unless one from the same data and config exists
+	$(PY) -m bot.train
+
+run: setup train ## start the whole assistant (Redis, action server, Rasa) and print its URLs
+	$(PY) -m bot.launcher
+
+lint: setup ## ruff
+	$(VENV)/bin/ruff check .
+
+typecheck: setup ## mypy
+	$(VENV)/bin/mypy
+
+validate: spacy ## rasa data validate
+	$(RASA) data validate --fail-on-warnings -d domain.yml --data nlu_data
+
+unit: spacy ## unit tests (no trained model needed)
+	$(PY) -m pytest -q tests/unit
+
+stories: train ## story tests with --fail-on-prediction-errors
+	$(RASA) test core --model models/shop.tar.gz --stories tests/stories --fail-on-prediction-errors \
+		--out results/stories --no-plot
+
+evaluate: train ## score the held-out file, gate: intent accuracy >= 0.95 in every language
+	$(PY) -m bot.evaluate tests/data/heldout_*.jsonl --gate intent=0.95
+
+evaluate-bitext: train ## score ../shared/data/en_intent_bitext_dev.jsonl (measurement only)
+	$(PY) -m bot.evaluate ../shared/data/en_intent_bitext_dev.jsonl
+
+integration: train ## end-to-end tests against the real running processes
+	$(PY) -m pytest -q tests/integration
+
+test: lint typecheck validate unit train stories evaluate integration ## everything CI runs
+
+benchmark: train ## load benchmark vs a plain `rasa init` bot; writes docs/benchmarks.md
+	$(PY) -m benchmarks.run
+
+clean: ## remove trained models, built pipelines and runtime data (keeps the venv)
+	rm -rf models build var results

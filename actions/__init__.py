@@ -1,0 +1,1 @@
+"""rasa_sdk actions: thin adapters from the tracker to the shop's services."""

@@ -1,0 +1,53 @@
+"""What every action shares: the services it calls and the reply language."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.language import DEFAULT_LANGUAGE, detect
+from bot.settings import load
+from shop.knowledge import Knowledge, KnowledgeFile
+from shop.orders import OrderRepository, SqlOrderRepository
+
+
+@lru_cache(maxsize=1)
+def knowledge_file() -> KnowledgeFile:
+    return KnowledgeFile(load().knowledge_file)
+
+
+def knowledge() -> Knowledge:
+    return knowledge_file().get()
+
+
+@lru_cache(maxsize=1)
+def orders() -> OrderRepository:
+    return SqlOrderRepository(load().database_url)
+
+
+def reply_language(tracker: Tracker) -> str:
+    """The language of the latest message; messages without words keep the conversation's."""
+    previous: Optional[str] = tracker.get_slot("language")
+    text = tracker.latest_message.get("text") or ""
+    return detect(text, previous) or previous or DEFAULT_LANGUAGE
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
+    value = next(tracker.get_latest_entity_values(name), None)
+    return str(value) if value is not None else None
+
+
+def say(dispatcher: CollectingDispatcher, key: str, language: str, **fields: Any) -> None:
+    dispatcher.utter_message(text=knowledge().text(key, language, **fields))
+
+
+def language_event(language: str) -> list[dict[str, Any]]:
+    return [SlotSet("language", language)]

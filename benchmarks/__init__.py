@@ -1,0 +1,1 @@
+"""Load benchmarks, kept apart from the assistant so that nothing in production imports them."""

@@ -1,0 +1,1 @@
+"""Rasa-side code: custom NLU components, training, evaluation and the launcher."""

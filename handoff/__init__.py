@@ -1,0 +1,1 @@
+"""The agents' room: cases, queue, SLA and the agent API (built by the handoff issue)."""
