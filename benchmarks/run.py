@@ -5,6 +5,7 @@ level, alternating which one goes first so that neither always profits from a wa
 Results go to docs/benchmarks.md (only our section is replaced) and results/benchmarks/rest.json.
 
     python -m benchmarks.run [--total N] [--levels 1,10,20] [--time-limit S] [--keep-baseline DIR]
+                             [--train-ours]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import secrets
 import shlex
 import shutil
@@ -70,8 +72,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per bot and level (default 120)")
     parser.add_argument("--keep-baseline", type=Path, metavar="DIR",
                         help="build the plain Rasa bot in DIR and keep it; reuse it if it is already trained")
-    parser.add_argument("--skip-our-training", action="store_true",
-                        help="do not time a training of our model (it takes minutes)")
+    parser.add_argument("--train-ours", action="store_true",
+                        help="also time a full training of our model (into a scratch dir; can take half an hour)")
     args = parser.parse_args(argv)
     try:
         args.levels = [int(level) for level in args.levels.split(",") if level.strip()]
@@ -110,12 +112,17 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
             pass
 
 
-def tail(path: Path, lines: int = 25) -> str:
-    """The end of a log is where the reason for a failure is; the rest would drown it."""
+PROGRESS_BAR = re.compile(r"\|\s*\d+/\d+ \[")
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    """The end of a log without progress bars is where the reason for a failure is; the rest would drown it."""
     try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
     except OSError:
         return "(no log)"
+    kept = [line for line in text.splitlines() if line.strip() and not PROGRESS_BAR.search(line)]
+    return "\n".join(kept[-lines:])
 
 
 def run_logged(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
@@ -131,7 +138,7 @@ def run_logged(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> fl
         finally:
             stop_process(proc)
     if code != 0:
-        raise RuntimeError(f"{shlex.join(args)} failed with code {code}:\n{tail(log)}")
+        raise RuntimeError(f"{shlex.join(args)} failed with code {code}; see {log.name} below")
     return time.monotonic() - started
 
 
@@ -334,7 +341,7 @@ def render(report: dict[str, Any]) -> str:
     out += [
         "### Training time and memory", "",
         "| | ours | plain Rasa |", "|---|---:|---:|",
-        f"| training (`rasa train --force`), s | {_cell(ours_train, 0) if t['ours'] else 'not measured'} | "
+        f"| training (`rasa train --force`), s | {_cell(ours_train, 0) if t['ours'] else 'not run (`--train-ours`)'} | "
         f"{_cell(base.get('train_s'), 0)} |",
         f"| Rasa process RSS after the run, MiB | {_cell(mem['after']['ours_rasa_mb'], 0)} | "
         f"{_cell(mem['after']['baseline_rasa_mb'], 0)} |",
@@ -393,7 +400,7 @@ def measure(args: argparse.Namespace, argv: list[str], work: Path, started: Star
     print(f"machine: {report['machine']}", flush=True)
     baseline_dir = args.keep_baseline.resolve() if args.keep_baseline else work / "baseline"
     baseline_info = build_baseline(baseline_dir, log_dir)
-    ours_info = None if args.skip_our_training else time_our_training(work / "ours-train", log_dir)
+    ours_info = time_our_training(work / "ours-train", log_dir) if args.train_ours else None
     report["training"] = {"ours": ours_info, "baseline": baseline_info}
 
     model = work / "shop.tar.gz"
@@ -442,12 +449,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         started = Started()
         try:
             report = measure(args, argv, work, started)
+        except KeyboardInterrupt:
+            print("interrupted; nothing written", file=sys.stderr)
+            return 130
         except Exception:
             for log in sorted((work / "logs").glob("*.log")):
                 print(f"--- {log.name} (last lines)\n{tail(log)}", file=sys.stderr)
             raise
         finally:
             print("stopping every process this run started", flush=True)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
             started.stop()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
@@ -18,7 +18,7 @@ class FoldingJiebaTokenizer(JiebaTokenizer):
     gives Traditional messages the same segmentation and the same features. Offsets stay
     those of the original text (folding keeps the length)."""
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         import jieba
 
         text = fold(message.get(attribute) or "")
