@@ -6,6 +6,7 @@ RASA := $(VENV)/bin/rasa
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup spacy train run test lint typecheck validate unit stories evaluate evaluate-bitext \
         integration benchmark clean

@@ -80,9 +80,11 @@ async def run_load(
     """Measures throughput and latency of the bot at `url` under `concurrency` simultaneous conversations.
 
     Conversation i starts at message i (mod the list) so that even short runs send the whole mix,
-    then cycles through the list. At most `total` messages are sent; at `time_limit_s` the messages
-    still in flight are abandoned and reported as `unfinished`. `warmup` messages from a separate
-    sender go first and are not counted, so that lazy initialisation does not count as latency.
+    and ends after one pass through the list; the next customer then starts a new conversation
+    (Rasa's cost per turn grows with the length of the conversation, and real chats are short).
+    At most `total` messages are sent; at `time_limit_s` the messages still in flight are
+    abandoned and reported as `unfinished`. `warmup` messages from a separate sender go first
+    and are not counted, so that lazy initialisation does not count as latency.
     """
     endpoint = check_loopback(url) + WEBHOOK
     if not messages:
@@ -111,12 +113,16 @@ async def run_load(
         async def conversation(index: int) -> None:
             """One customer: next message only after the previous reply, as in a chat window."""
             nonlocal claimed, empty_replies
-            sender = f"bench-{run_id}-{index}"
-            position = index % len(messages)
+            position, turn, chat = index % len(messages), 0, 0
+            sender = f"bench-{run_id}-{index}-{chat}"
             while claimed < total and time.perf_counter() < deadline:
                 claimed += 1
                 text = messages[position]
                 position = (position + 1) % len(messages)
+                turn += 1
+                if turn > len(messages):  # a real chat is a dozen messages, then a new customer
+                    turn, chat = 1, chat + 1
+                    sender = f"bench-{run_id}-{index}-{chat}"
                 sent = time.perf_counter()
                 try:
                     replies = await _send(session, endpoint, sender, text)

@@ -92,6 +92,7 @@ class Stack:
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+        env.setdefault("RASA_TELEMETRY_ENABLED", "false")
         env["REDIS_URL"] = self.redis_url
         env["SHOP_VAR_DIR"] = str(self.var_dir)
         return env

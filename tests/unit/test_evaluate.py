@@ -26,7 +26,7 @@ def test_per_language_report_and_gate() -> None:
     rows = [{"text": "你好", "intent": "greet"}, {"text": "hello", "intent": "greet", "lang": "en"},
             {"text": "bye", "intent": "goodbye", "emotion": "joy"}]
     preds = [prediction_from_parse({"text": r["text"], "intent": {"name": n, "confidence": 1.0}})
-             for r, n in zip(rows, ["greet", "greet", "greet"])]
+             for r, n in zip(rows, ["greet", "greet", "greet"], strict=False)]
     report = evaluate(rows, preds)
     intent = report["fields"]["intent"]
     assert intent["by_language"]["zh-Hans"]["accuracy"] == 1.0
