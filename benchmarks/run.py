@@ -314,7 +314,8 @@ def render(report: dict[str, Any]) -> str:
         "side on loopback ports. At each concurrency level N, N simulated conversations run at once, each with "
         "its own sender id, sending the next message only after the previous reply arrived; a conversation is one "
         f"pass through the same {len(report['messages'])} messages (below), then the next customer starts a new "
-        "one (Rasa's cost per turn grows with the conversation's length, real chats are short). Each bot gets up to {s['total']} messages or "
+        "one (Rasa's cost per turn grows with the conversation's length, real chats are short). "
+        f"Each bot gets up to {s['total']} messages or "
         f"{s['time_limit_s']:.0f} s per level, whichever comes first, after {s['warmup']} warm-up messages that are "
         "not counted; the bot that goes first alternates per level. Latency is per message, from request to reply.",
         "",
