@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     database_url: str
     redis_url: str
-    rasa_url: str
     action_port: int
     rasa_port: int
     knowledge_file: Path
@@ -26,7 +25,6 @@ def load() -> Settings:
     return Settings(
         database_url=os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'shop.db'}"),
         redis_url=os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
-        rasa_url=os.environ.get("RASA_URL", "http://localhost:5005"),
         action_port=int(os.environ.get("ACTION_PORT", "5055")),
         rasa_port=int(os.environ.get("RASA_PORT", "5005")),
         knowledge_file=Path(os.environ.get("KNOWLEDGE_FILE", ROOT / "nlu_data" / "knowledge" / "answers.yml")),

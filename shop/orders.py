@@ -112,6 +112,11 @@ class SqlOrderRepository:
             return row.to_order() if row else None
 
     def upsert(self, order: Order) -> None:
+        """Adds or replaces an order; an unknown status is refused before anything is written."""
+        if order.status not in ORDER_STATUSES:
+            raise ValueError(f"order {order.order_id}: unknown status {order.status!r}; one of {ORDER_STATUSES}")
+        if order.refund_status not in REFUND_STATUSES:
+            raise ValueError(f"order {order.order_id}: unknown refund status {order.refund_status!r}")
         with self._session.begin() as session:
             session.merge(OrderRow(**order.__dict__))
 

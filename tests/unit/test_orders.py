@@ -49,3 +49,17 @@ def test_refund_replies(tmp_path: Path) -> None:
     assert "已退款" in replies.refund_status(refunded, "zh-Hans", KB)
     assert "129.00" in replies.refund_status(refunded, "zh-Hans", KB)
     assert "no refund request" in replies.refund_status(none, "en", KB)
+
+
+def test_unknown_status_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    import dataclasses
+
+    import pytest
+
+    r = repo(tmp_path)
+    order = r.get("20251103887")
+    assert order
+    with pytest.raises(ValueError, match="unknown status 'lost'"):
+        r.upsert(dataclasses.replace(order, status="lost"))
+    again = r.get("20251103887")
+    assert again and again.status == "in_transit"
