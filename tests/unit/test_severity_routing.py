@@ -1,0 +1,58 @@
+"""SPEC sections 3–4 as cases: what a customer writes, what it is graded, what the bot does."""
+
+from shop.risk import risks
+from shop.routing import route
+from shop.severity import History, grade
+
+
+def test_fire_is_severe_and_handed_off_first() -> None:
+    text = "充电宝冒烟起火，差点烧到孩子"
+    g = grade("complain_product_quality", "anxiety", 0.9, risks(text))
+    assert g.level == "severe"
+    assert g.reasons == ["intent:complain_product_quality", "emotion:anxiety(0.90)", "risk:safety_health"]
+    assert route(g.level, "anxiety", "complain_product_quality").action == "handoff"
+
+
+def test_regulator_threat_is_severe() -> None:
+    g = grade("complain_refund", "anger", 0.8, risks("再不退钱我就去12315投诉"))
+    assert g.level == "severe" and "risk:regulator" in g.reasons
+
+
+def test_slow_refund_with_anger_is_important_and_handed_off() -> None:
+    g = grade("complain_refund", "anger", 0.91, risks("退款半个月还没到，到底什么时候退"))
+    assert g.level == "important"
+    d = route(g.level, "anger", "complain_refund")
+    assert d.action == "handoff" and d.priority > route("important", "neutral", "complain_refund").priority
+
+
+def test_mild_late_delivery_is_general_and_answered_with_empathy() -> None:
+    g = grade("complain_delivery", "neutral", 0.6, risks("快递晚了一天，下次注意"))
+    assert g.level == "general"
+    assert route(g.level, "neutral", "complain_delivery").action == "answer_with_empathy"
+
+
+def test_calm_important_complaint_is_registered() -> None:
+    g = grade("complain_billing", "neutral", 0.8)
+    assert g.level == "important"
+    assert route(g.level, "neutral", "complain_billing").action == "register_case"
+
+
+def test_third_contact_and_rising_emotion_raise_the_level() -> None:
+    g = grade("complain_delivery", "sadness", 0.6, history=History(contact_number=3))
+    assert g.level == "severe" and "history:3rd_contact" in g.reasons
+    g = grade("complain_delivery", "anger", 0.5, history=History(emotion_rising=True))
+    assert g.level == "important" and "history:emotion_rising" in g.reasons
+    assert grade("complain_delivery", risks=risks("第三次问了，一直没人管")).level == "severe"
+
+
+def test_standard_query_is_none_and_answered() -> None:
+    g = grade("query_order_status", "neutral", 0.9)
+    assert g.level == "none" and g.reasons == []
+    assert route("none", "neutral", "query_order_status").action == "answer"
+
+
+def test_request_human_fallbacks_and_no_agent() -> None:
+    assert route("none", None, "request_human").action == "handoff"
+    assert route("none", None, "out_of_scope", consecutive_fallbacks=2).action == "offer_human"
+    assert route("none", None, "out_of_scope", consecutive_fallbacks=3).action == "handoff"
+    assert route("severe", "anger", "complain_refund", agents_available=False).action == "callback"
