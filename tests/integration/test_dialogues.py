@@ -33,7 +33,7 @@ DIALOGUES = {
         ("which payment methods do you accept?", ["Alipay"]),
     ],
     "greeting, bot question, goodbye, en": [
-        ("hello", ["Demo Shop"]),
+        ("hello", ["help"]),  # two greeting variants; both offer help
         ("are you a bot?", ["virtual assistant"]),
         ("bye", ["goodbye"]),
     ],
