@@ -15,7 +15,6 @@ from typing import Literal, Optional
 import opencc
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh-Hans", "zh-Hant", "en")
 DEFAULT_LANGUAGE: Language = "zh-Hans"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -86,8 +85,3 @@ def detect(text: str, previous: Optional[str] = None) -> Optional[Language]:
     if _LATIN_WORD.search(text):
         return "en"
     return None
-
-
-def base(language: str) -> str:
-    """'zh' for both Chinese scripts, else the language itself."""
-    return "zh" if language.startswith("zh") else language
