@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
@@ -42,13 +43,14 @@ def answer_case(dispatcher: CollectingDispatcher, case_id: str, language: str) -
     say(dispatcher, "case_not_found", language, case_id=case_id)
 
 
-class _Lookup(Action):
+class _Lookup(Action, ABC):
     """Answers with the number in the message, or asks for it and remembers what was asked."""
 
     request = ""
 
+    @abstractmethod
     def name(self) -> str:
-        return f"action_{self.request}"
+        """Each lookup names itself, so the base is never registered as an action."""
 
     def lookup(self, tracker: Tracker) -> Optional[str]:
         return _order_id(tracker)
@@ -69,13 +71,22 @@ class _Lookup(Action):
 class ActionOrderStatus(_Lookup):
     request = "order_status"
 
+    def name(self) -> str:
+        return "action_order_status"
+
 
 class ActionRefundStatus(_Lookup):
     request = "refund_status"
 
+    def name(self) -> str:
+        return "action_refund_status"
+
 
 class ActionComplaintStatus(_Lookup):
     request = "complaint_status"
+
+    def name(self) -> str:
+        return "action_complaint_status"
 
     def lookup(self, tracker: Tracker) -> Optional[str]:
         return _case_id(tracker)

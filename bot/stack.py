@@ -67,7 +67,7 @@ class Stack:
     redis_url: str = "redis://localhost:6379/0"
     var_dir: Path = ROOT / "var"
     env: dict[str, str] = field(default_factory=dict)
-    auth_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
     log_dir: Optional[Path] = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -143,7 +143,7 @@ class Stack:
                                           str(self.action_port)], env)
         rasa = self._spawn("rasa", [RASA, "run", "--model", str(self.model), "--endpoints", str(self.write_endpoints()),
                                     "--credentials", str(ROOT / "credentials.yml"), "--port", str(self.rasa_port),
-                                    "--enable-api", "--auth-token", self.auth_token, "--cors", "*"], env)
+                                    "--enable-api", f"--auth-token={self.auth_token}", "--cors", "*"], env)
         try:
             wait_http(f"http://localhost:{self.action_port}/health", timeout, actions)
             wait_http(f"{self.rasa_url}/status?token={self.auth_token}", timeout, rasa)
