@@ -43,8 +43,9 @@ stories: train ## story tests with --fail-on-prediction-errors
 	$(RASA) test core --model models/shop.tar.gz --stories tests/stories --fail-on-prediction-errors \
 		--out results/stories --no-plot
 
-evaluate: train ## score the held-out file, gate: intent accuracy >= 0.95 in every language
-	$(PY) -m bot.evaluate tests/data/heldout_*.jsonl --gate intent=0.95
+evaluate: train ## score the held-out files; gates per language: intent, emotion F1, severity, severe recall, handoff
+	$(PY) -m bot.evaluate tests/data/heldout_*.jsonl --gate intent=0.95 --gate emotion:macro_f1=0.85 \
+		--gate severity=0.9 --gate severity:severe_recall=1.0 --gate handoff=0.95
 
 evaluate-bitext: train ## score ../shared/data/en_intent_bitext_dev.jsonl (measurement only)
 	$(PY) -m bot.evaluate ../shared/data/en_intent_bitext_dev.jsonl

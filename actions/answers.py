@@ -1,14 +1,16 @@
-"""Standard answers, complaint acknowledgement and fallback: texts from the knowledge file."""
+"""Standard answers and fallback: texts from the knowledge file, in a tone that fits the customer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import knowledge, language_event, latest_intent, reply_language, say
+from actions.common import acknowledge_feeling, knowledge, language_event, latest_intent, reply_language, say
+from actions.routing import ROUTE_ACTIONS, route_instead
 from shop.dialogue import consecutive_fallbacks
 
 
@@ -19,31 +21,18 @@ class ActionAnswer(Action):
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        rerouted = route_instead(tracker)
+        if rerouted is not None:
+            return rerouted
         language = reply_language(tracker)
         intent = latest_intent(tracker)
-        say(dispatcher, intent if knowledge().has(intent) else "out_of_scope", language)
-        return language_event(language)
-
-
-class ActionAcknowledgeComplaint(Action):
-    """Recognises the complaint's category and says honestly what happens next."""
-
-    def name(self) -> str:
-        return "action_acknowledge_complaint"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        language = reply_language(tracker)
-        intent = latest_intent(tracker)
-        if intent == "complain_general":
-            say(dispatcher, "complain_general", language)
-        else:
-            category = knowledge().label("category", intent, language)
-            say(dispatcher, "complaint_ack", language, category=category)
+        calm = acknowledge_feeling(dispatcher, tracker, language)
+        say(dispatcher, intent if knowledge().has(intent) else "out_of_scope", language, calm=calm)
         return language_event(language)
 
 
 class ActionFallback(Action):
-    """First miss: ask to rephrase. From the second in a row on: point to a person."""
+    """First miss: ask to rephrase; second in a row: offer a person; third: hand off."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -51,5 +40,11 @@ class ActionFallback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         language = reply_language(tracker)
         misses = consecutive_fallbacks(tracker.events)
+        if misses >= 3:
+            # SPEC section 4: the third miss in a row hands off.
+            record = {"level": "none", "reasons": [f"history:{misses}_fallbacks"], "action": "handoff",
+                      "priority": 30, "why": "not understood three times", "intent": "nlu_fallback"}
+            return [*language_event(language), SlotSet("route", "handoff"), SlotSet("routing", record),
+                    SlotSet("handoff_request", record), FollowupAction(ROUTE_ACTIONS["handoff"])]
         say(dispatcher, "fallback_first" if misses < 2 else "fallback_offer_human", language)
         return language_event(language)

@@ -45,8 +45,30 @@ def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
     return str(value) if value is not None else None
 
 
-def say(dispatcher: CollectingDispatcher, key: str, language: str, **fields: Any) -> None:
-    dispatcher.utter_message(text=knowledge().text(key, language, **fields))
+def say(dispatcher: CollectingDispatcher, key: str, language: str, calm: bool = False, **fields: Any) -> None:
+    dispatcher.utter_message(text=knowledge().text(key, language, calm=calm, **fields))
+
+
+UPSET_CONFIDENCE = 0.5
+
+
+def upset_emotion(tracker: Tracker) -> Optional[str]:
+    """anger, anxiety or sadness when the customer shows it clearly, else None."""
+    emotion = tracker.latest_message.get("emotion") or {}
+    name = emotion.get("name")
+    if name in ("anger", "anxiety", "sadness") and float(emotion.get("confidence") or 0.0) >= UPSET_CONFIDENCE:
+        return str(name)
+    return None
+
+
+def acknowledge_feeling(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> bool:
+    """Before a standard answer to an upset customer: one line that meets their feeling.
+    Returns whether the answer that follows should be calm (no exclamation, no emoji)."""
+    emotion = upset_emotion(tracker)
+    if emotion is None:
+        return False
+    say(dispatcher, f"empathy_{emotion}", language)
+    return True
 
 
 def language_event(language: str) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import knowledge, language_event, latest_entity, orders, reply_language, say
+from actions.common import acknowledge_feeling, knowledge, language_event, latest_entity, orders, reply_language, say
+from actions.routing import route_instead
 from shop import replies
 from shop.orders import normalise_order_id
 
@@ -59,7 +60,11 @@ class _Lookup(Action, ABC):
         answer_order(dispatcher, key, language, refund=self.request == "refund_status")
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        rerouted = route_instead(tracker)
+        if rerouted is not None:
+            return rerouted
         language = reply_language(tracker)
+        acknowledge_feeling(dispatcher, tracker, language)
         key = self.lookup(tracker)
         if key is None:
             say(dispatcher, "ask_case_id" if self.request == "complaint_status" else "ask_order_id", language)

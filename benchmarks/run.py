@@ -362,10 +362,10 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def replace_section(document: str, section: str) -> str:
+def replace_section(document: str, section: str, heading: str = SECTION) -> str:
     """Swaps in our section and keeps every other one, so other benchmarks can share the file."""
     lines = document.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
     if start is None:
         body = document.rstrip("\n")
         return (body + "\n\n" if body else "# Benchmarks\n\n") + section

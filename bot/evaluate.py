@@ -75,7 +75,8 @@ def prediction_from_parse(parse: dict[str, Any]) -> Prediction:
         severity=severity.get("level"),
         severity_reasons=severity.get("reasons"),
         handoff=parse.get("handoff"),
-        complaint=name.startswith("complain_") if isinstance(name, str) else None,
+        complaint=parse["complaint"] if isinstance(parse.get("complaint"), bool)
+        else name.startswith("complain_") if isinstance(name, str) else None,
     )
 
 
@@ -115,6 +116,12 @@ def score(gold: list[Any], predicted: list[Any]) -> Scores:
     )
 
 
+def severe_recall(scores: Scores) -> Optional[float]:
+    """Recall of `severe`: the one number that must not slip (a severe case missed is the worst error)."""
+    entry = scores["per_class"].get("severe")
+    return entry["recall"] if entry and entry["support"] else None
+
+
 def evaluate(rows: list[dict[str, Any]], predictions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     report: dict[str, Any] = {"rows": len(rows), "fields": {}}
     languages = [row.get("lang") or detect(row["text"]) or "unknown" for row in rows]
@@ -133,6 +140,10 @@ def evaluate(rows: list[dict[str, Any]], predictions: Sequence[Mapping[str, Any]
             sub = [j for j, i in enumerate(idx) if languages[i] == language]
             s = score([gold[j] for j in sub], [pred[j] for j in sub])
             entry["by_language"][language] = {"n": s["n"], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+            if field == "severity":
+                entry["by_language"][language]["severe_recall"] = severe_recall(s)
+        if field == "severity":
+            entry["severe_recall"] = severe_recall(entry)  # type: ignore[arg-type]
         conf_key = f"{field}_confidence"
         mistakes = [
             {"text": rows[i]["text"], "gold": rows[i][field], "predicted": predictions[i][field],
@@ -155,6 +166,10 @@ def print_report(report: dict[str, Any], out: Any = sys.stdout) -> None:
         print(f"   accuracy {entry['accuracy']:.4f}   macro-F1 {entry['macro_f1']:.4f}   n={entry['n']}", file=out)
         for language, s in entry["by_language"].items():
             print(f"   [{language}] accuracy {s['accuracy']:.4f}   macro-F1 {s['macro_f1']:.4f}   n={s['n']}", file=out)
+        if entry.get("severe_recall") is not None:
+            recalls = "   ".join(f"[{language}] {s['severe_recall']:.4f}"
+                                for language, s in entry["by_language"].items() if s.get("severe_recall") is not None)
+            print(f"   severe recall {entry['severe_recall']:.4f}   {recalls}", file=out)
         print("   per class (precision / recall / f1 / support):", file=out)
         for label, s in entry["per_class"].items():
             numbers = f"{s['precision']:.3f} {s['recall']:.3f} {s['f1']:.3f} {int(s['support']):5d}"
@@ -180,16 +195,23 @@ def print_report(report: dict[str, Any], out: Any = sys.stdout) -> None:
 
 
 def check_gates(report: dict[str, Any], gates: list[str]) -> list[str]:
+    """Each gate is `field[:metric]=minimum` (metric: accuracy, macro_f1 or severe_recall),
+    checked in every language of the file."""
     failures = []
     for gate in gates:
-        field, _, minimum = gate.partition("=")
+        target, _, minimum = gate.partition("=")
+        field, _, metric = target.partition(":")
+        metric = metric or "accuracy"
+        if metric not in ("accuracy", "macro_f1", "severe_recall"):
+            failures.append(f"{gate}: unknown metric {metric!r} (accuracy, macro_f1 or severe_recall)")
+            continue
         entry = report["fields"].get(field)
         if not entry or entry.get("not_predicted"):
             failures.append(f"{field}: no labelled and predicted rows to gate on")
             continue
         for language, s in entry["by_language"].items():
-            if s["accuracy"] < float(minimum):
-                failures.append(f"{field} [{language}]: accuracy {s['accuracy']:.4f} < {minimum}")
+            if s.get(metric) is not None and s[metric] < float(minimum):
+                failures.append(f"{field} [{language}]: {metric} {s[metric]:.4f} < {minimum}")
     return failures
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
+
+from shop.severity import History
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -18,3 +20,66 @@ def consecutive_fallbacks(events: Iterable[Mapping[str, Any]]) -> int:
             break
         count += 1
     return count
+
+
+# How negative each emotion is, for the trend over a conversation (weighted by confidence).
+NEGATIVITY = {"anger": 1.0, "anxiety": 0.8, "sadness": 0.6, "surprise": 0.3, "neutral": 0.2, "joy": 0.0}
+RISE = 0.4
+
+
+def _user_turns(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The customer's messages of the current session (after the last session start)."""
+    turns: list[Mapping[str, Any]] = []
+    for event in events:
+        if event.get("event") == "session_started":
+            turns = []
+        elif event.get("event") == "user":
+            turns.append(event.get("parse_data") or {})
+    return turns
+
+
+def negativity(parse: Mapping[str, Any]) -> Optional[float]:
+    emotion = parse.get("emotion") or {}
+    name = emotion.get("name")
+    if name not in NEGATIVITY:
+        return None
+    confidence = float(emotion.get("confidence") or 0.0)
+    return NEGATIVITY[name] * confidence + NEGATIVITY["neutral"] * (1.0 - confidence)
+
+
+def emotion_trajectory(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per customer message: text, emotion and confidence, for the agent and for the trend."""
+    return [{"text": p.get("text"), "emotion": (p.get("emotion") or {}).get("name"),
+             "confidence": (p.get("emotion") or {}).get("confidence")} for p in _user_turns(events)]
+
+
+def emotion_rising(events: Iterable[Mapping[str, Any]]) -> bool:
+    """The latest message is clearly more negative than the calmest earlier one, and upset."""
+    scores = [s for s in (negativity(p) for p in _user_turns(events)) if s is not None]
+    if len(scores) < 2:
+        return False
+    latest = _user_turns(events)[-1]
+    upset = (latest.get("emotion") or {}).get("name") in ("anger", "anxiety")
+    return upset and scores[-1] - min(scores[:-1]) >= RISE
+
+
+def complaint_contacts(events: Iterable[Mapping[str, Any]]) -> int:
+    """How many of this session's messages complained, counting the latest: the customer
+    raising their problem again and again within one conversation."""
+    return sum(1 for p in _user_turns(events) if p.get("complaint") is True)
+
+
+def history(events: Iterable[Mapping[str, Any]]) -> History:
+    """What the conversation so far says, for grading the latest message."""
+    events = list(events)
+    turns = _user_turns(events)
+    earlier_fallbacks = consecutive_fallbacks(events[: _last_user_index(events)])
+    return History(contact_number=max(1, complaint_contacts(events)) if turns else 1,
+                   emotion_rising=emotion_rising(events), consecutive_fallbacks=earlier_fallbacks)
+
+
+def _last_user_index(events: list[Mapping[str, Any]]) -> int:
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "user":
+            return index
+    return len(events)

@@ -7,6 +7,7 @@ next message (the file's modification time is checked), so answers change withou
 from __future__ import annotations
 
 import random
+import re
 import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
@@ -83,14 +84,22 @@ class Knowledge:
         entry = self._labels.get(group, {}).get(key)
         return entry[language][0] if entry else key
 
-    def text(self, key: str, language: str, rng: Optional[random.Random] = None, **fields: Any) -> str:
+    def text(self, key: str, language: str, rng: Optional[random.Random] = None, calm: bool = False,
+             **fields: Any) -> str:
         """One variant of entry `key` in `language`, placeholders filled.
 
         `{shop}`, `{hotline}` and `{hours}` are always available. Field values are inserted
         as given; a missing field leaves its placeholder visible rather than failing a reply.
+        `calm` is for an upset customer: a variant without exclamation marks or emoji if there
+        is one, otherwise the first one with its exclamation marks turned into full stops.
         """
         variants = self._entries[key][language]
-        template = (rng or random).choice(variants)
+        if calm:
+            quiet = [v for v in variants if not CHEERFUL.search(v)]
+            template = quiet[0] if quiet else CHEERFUL.sub(lambda m: "。" if m.group() == "！" else
+                                                            "." if m.group() == "!" else "", variants[0])
+        else:
+            template = (rng or random).choice(variants)
         values = {
             "shop": self._shop_name[language][0],
             "hotline": self.hotline,
@@ -98,6 +107,9 @@ class Knowledge:
             **fields,
         }
         return template.format_map(_Defaulting(values))
+
+
+CHEERFUL = re.compile("[!！]|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
 
 class _Defaulting(dict[str, Any]):

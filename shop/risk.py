@@ -7,52 +7,33 @@ spaCy PhraseMatchers over blank pipelines: Chinese per character on the script-f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
-import spacy
-import yaml
-from spacy.matcher import PhraseMatcher
-
-from bot.language import fold
 from bot.settings import ROOT
+from shop.lexicon import LexiconError, TermMatcher, read_lexicon
 
 LEXICON = ROOT / "nlu_data" / "lexicons" / "risk.yml"
-KINDS = ("safety_health", "legal", "regulator", "media", "fraud_account", "abuse", "repeat_contact")
+KINDS = ("safety_health", "legal_threat", "regulator", "media", "fraud_account", "abuse", "repeat_contact")
+__all__ = ["KINDS", "LEXICON", "LexiconError", "RiskMatcher", "risks"]
 
 
-class LexiconError(ValueError):
-    """The lexicon file is malformed; the message says where."""
-
-
-class RiskMatcher:
-    def __init__(self, lexicon: dict[str, Any]) -> None:
-        self._zh = spacy.blank("zh")  # default segmenter: one token per character
-        self._en = spacy.blank("en")
-        self._zh_matcher = PhraseMatcher(self._zh.vocab, attr="ORTH")
-        self._en_matcher = PhraseMatcher(self._en.vocab, attr="LOWER")
-        for kind, terms in lexicon.items():
-            if kind not in KINDS or not isinstance(terms, dict):
-                raise LexiconError(f"risk lexicon: unknown kind {kind!r} (known: {', '.join(KINDS)})")
-            zh = [str(t) for t in terms.get("zh") or []]
-            en = [str(t) for t in terms.get("en") or []]
-            self._zh_matcher.add(kind, [self._zh.make_doc(fold(t)) for t in zh])
-            self._en_matcher.add(kind, [self._en.make_doc(t) for t in en])
-
+class RiskMatcher(TermMatcher):
     @classmethod
     def load(cls, path: Path = LEXICON) -> "RiskMatcher":
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise LexiconError(f"{path}: top level must map kinds to terms")
-        return cls(raw)
+        return cls(read_lexicon(path, KINDS))
 
-    def kinds(self, text: str) -> list[str]:
-        """The kinds of risk the text signals, in the lexicon's order of kinds, each once."""
-        found: set[str] = set()
-        zh_doc = self._zh.make_doc(fold(text))
-        found.update(self._zh.vocab.strings[m] for m, _, _ in self._zh_matcher(zh_doc))
-        en_doc = self._en.make_doc(text)
-        found.update(self._en.vocab.strings[m] for m, _, _ in self._en_matcher(en_doc))
+    def kinds_in(self, text: str) -> list[str]:
+        """The kinds of risk the text signals, in the order of KINDS, each once."""
+        found = {kind for kind, _ in self.matches(text)}
         return [kind for kind in KINDS if kind in found]
+
+    def evidence(self, text: str) -> dict[str, list[str]]:
+        """Each kind found with the words that signalled it, for reasons an agent can check."""
+        found: dict[str, list[str]] = {}
+        for kind, term in self.matches(text):
+            if term not in found.setdefault(kind, []):
+                found[kind].append(term)
+        return {kind: found[kind] for kind in KINDS if kind in found}
 
 
 _default: Optional[RiskMatcher] = None
@@ -62,4 +43,4 @@ def risks(text: str) -> list[str]:
     global _default
     if _default is None:
         _default = RiskMatcher.load()
-    return _default.kinds(text)
+    return _default.kinds_in(text)

@@ -2,7 +2,8 @@
 
 Plain Python over what NLU found (intent, emotion and their confidences, risk kinds) and what
 the conversation shows (contacts about the same problem, emotion trend, misunderstandings), so
-the rules are testable without a model. Not yet wired into the NLU pipeline (issue 3).
+the rules are testable without a model. The NLU pipeline grades each message with them
+(`bot/components/severity.py`); the actions grade again with the conversation's history.
 """
 
 from __future__ import annotations
@@ -11,12 +12,20 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 LEVELS = ("none", "general", "important", "severe")
-SEVERE_RISKS = ("safety_health", "legal", "regulator", "media", "fraud_account")
+SEVERE_RISKS = ("safety_health", "legal_threat", "regulator", "media", "fraud_account")
 # Core product, money and security complaints are at least important; the rest start general.
 CORE_CATEGORIES = ("complain_product_quality", "complain_billing", "complain_refund", "complain_false_advertising",
                    "complain_privacy_security")
 UPSET = ("anger", "anxiety")
-INTENSE = 0.7
+INTENSE = 0.5  # emotion confidence from which anger or anxiety counts as upset
+
+
+@dataclass(frozen=True)
+class Impact:
+    """The learned judgement of how material a complaint is: `general` or `important`."""
+
+    level: str
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -39,27 +48,38 @@ def _raise(level: str, to_at_least: str) -> str:
 
 
 def grade(intent: str, emotion: Optional[str] = None, emotion_confidence: float = 0.0,
-          risks: tuple[str, ...] | list[str] = (), history: History = History()) -> Grade:
-    complaint = intent.startswith("complain_")
+          risks: tuple[str, ...] | list[str] = (), history: History = History(),
+          impact: Optional[Impact] = None, complaint: Optional[bool] = None, intense: float = INTENSE) -> Grade:
+    """The level and its reasons. A complaint starts at its impact (learned) or, without one,
+    at its category's level; upset emotion, risks and history can only raise it."""
+    complaint = intent.startswith("complain_") if complaint is None else complaint
     reasons: list[str] = []
-    if complaint:
-        reasons.append(f"intent:{intent}")
     level = "none"
     if complaint:
-        level = "important" if intent in CORE_CATEGORIES else "general"
-    upset = emotion in UPSET and emotion_confidence >= INTENSE
+        reasons.append(f"intent:{intent if intent.startswith('complain_') else 'complain_general'}")
+        if impact is not None:
+            level = impact.level
+            reasons.append(f"impact:{'material' if impact.level == 'important' else 'minor'}({impact.confidence:.2f})")
+        else:
+            level = "important" if intent in CORE_CATEGORIES else "general"
+    upset = emotion in UPSET and emotion_confidence >= intense
     if emotion is not None and (complaint or upset):
         reasons.append(f"emotion:{emotion}({emotion_confidence:.2f})")
     if complaint and upset:
         level = _raise(level, "important")
     for risk in risks:
         reasons.append(f"risk:{risk}")
-        if risk in SEVERE_RISKS:
+        if risk in SEVERE_RISKS or risk == "repeat_contact":
+            # Repeated unresolved contact is severe whatever the wording: "第三次问了" is a complaint.
             level = "severe"
-        elif risk == "repeat_contact":
-            level = _raise(level, "severe" if complaint else "important")
         elif risk == "abuse" and (complaint or upset):
             level = _raise(level, "important")
+    return with_history(Grade(level, reasons), history)
+
+
+def with_history(graded: Grade, history: History) -> Grade:
+    """Raises a message's grade by what the conversation shows (SPEC section 3, history)."""
+    level, reasons = graded.level, list(graded.reasons)
     if history.contact_number >= 3:
         reasons.append(f"history:{_ordinal(history.contact_number)}_contact")
         level = _raise(level, "severe" if level != "none" else "important")

@@ -37,8 +37,20 @@ DIALOGUES = {
         ("are you a bot?", ["virtual assistant"]),
         ("bye", ["goodbye"]),
     ],
-    "complaint acknowledged honestly": [
-        ("充电宝冒烟起火，差点烧到孩子", ["抱歉", "商品质量", "400-820-0000"]),
+    "severe complaint: a person at once, said honestly (zh-Hans)": [
+        ("充电宝冒烟起火，差点烧到孩子", ["商品质量", "严重", "人工", "400-820-0000"]),
+    ],
+    "regulator threat is severe (zh-Hans)": [
+        ("再不退钱我就去12315投诉", ["严重", "400-820-0000"]),
+    ],
+    "severe complaint in Traditional Chinese": [
+        ("充電寶冒煙起火，差點燒到小孩", ["嚴重", "400-820-0000"]),
+    ],
+    "severe complaint in English": [
+        ("the power bank started smoking and nearly burned my kid", ["severe", "400-820-0000"]),
+    ],
+    "mild complaint: empathy, no handoff (zh-Hans)": [
+        ("快递晚了一天，下次注意", ["抱歉", "物流配送", "记下"]),
     ],
     "human requested, zh-Hant": [
         ("我要找真人客服", ["人工", "400-820-0000"]),
@@ -68,3 +80,31 @@ def test_bad_input_gets_an_answer_and_loses_nothing(customer: Customer) -> None:
     assert customer.say("🙂" * 3000)
     assert customer.say("<script>alert(1)</script>")
     assert len(customer.tracker()["events"]) > 0
+
+
+def test_emotion_severity_and_routing_are_in_the_parse_result_and_the_tracker(customer: Customer) -> None:
+    customer.say("再不退钱我就去12315投诉")
+    tracker = customer.tracker()
+    latest = tracker["latest_message"]
+    assert latest["emotion"]["name"] in ("anger", "anxiety") and 0 < latest["emotion"]["confidence"] <= 1
+    assert latest["severity"]["level"] == "severe" and "risk:regulator" in latest["severity"]["reasons"]
+    assert latest["complaint"] is True and latest["handoff"] is True
+    assert tracker["slots"]["route"] == "handoff"
+    assert tracker["slots"]["handoff_request"]["level"] == "severe"
+
+
+def test_an_angry_customer_is_not_answered_with_cheer(customer: Customer) -> None:
+    replies = customer.say("你们这什么破客服，问半天都没用，气死我了")
+    joined = "\n".join(replies)
+    assert "！" not in joined and "😊" not in joined
+    assert "抱歉" in joined
+
+
+def test_severity_rises_when_the_customer_keeps_complaining(customer: Customer) -> None:
+    customer.say("快递晚了一天，下次注意")
+    assert customer.tracker()["slots"]["route"] == "answer_with_empathy"
+    customer.say("都说了快递慢，现在还没到，你们到底管不管！")
+    customer.say("气死了，又没送到，你们就是这样对待顾客的？")
+    slots = customer.tracker()["slots"]
+    assert slots["route"] == "handoff"
+    assert any(r.startswith("history:") for r in slots["routing"]["reasons"]), slots["routing"]

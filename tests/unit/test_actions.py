@@ -23,8 +23,9 @@ def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ActionExecutor:
 
 
 def request(action: str, text: str, intent: str, entities: Optional[list[dict[str, Any]]] = None,
-            slots: Optional[dict[str, Any]] = None, events: Optional[list[dict[str, Any]]] = None) -> dict[str, Any]:
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+            slots: Optional[dict[str, Any]] = None, events: Optional[list[dict[str, Any]]] = None,
+            **parse: Any) -> dict[str, Any]:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [], **parse}
     return {
         "next_action": action,
         "sender_id": "t",
@@ -41,6 +42,9 @@ async def run(ex: ActionExecutor, *args: Any, **kwargs: Any) -> tuple[list[str],
     assert result is not None
     texts = [r["text"] for r in result["responses"]]
     slots = {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+    followup = [e["name"] for e in result["events"] if e["event"] == "followup"]
+    if followup:
+        slots["followup"] = followup[0]
     return texts, slots
 
 
@@ -72,9 +76,91 @@ async def test_traditional_customer_gets_traditional_answer(executor: ActionExec
     assert "退貨" in texts[0] and slots["language"] == "zh-Hant"
 
 
-async def test_complaint_acknowledged_with_category(executor: ActionExecutor) -> None:
-    texts, _ = await run(executor, "action_acknowledge_complaint", "the parcel is a week late", "complain_delivery")
-    assert "delivery" in texts[0] and "sorry" in texts[0].lower()
+def graded(level: str, reasons: list[str], emotion: str, confidence: float = 0.9) -> dict[str, Any]:
+    """What the NLU puts in the parse result for a message."""
+    return {"severity": {"level": level, "reasons": reasons}, "emotion": {"name": emotion, "confidence": confidence},
+            "complaint": level != "none"}
+
+
+def said(text: str, intent: str, **parse: Any) -> dict[str, Any]:
+    return {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": intent}, **parse}}
+
+
+async def route_and_reply(executor: ActionExecutor, text: str, intent: str, parse: dict[str, Any],
+                          events: Optional[list[dict[str, Any]]] = None) -> tuple[list[str], dict[str, Any]]:
+    """action_route, then the action the rules run for its decision, as Rasa would."""
+    _, slots = await run(executor, "action_route", text, intent, events=events, **parse)
+    follow = {"handoff": "action_handoff", "register_case": "action_register_case",
+              "answer_with_empathy": "action_answer_with_empathy", "offer_human": "action_offer_human",
+              "callback": "action_callback", "answer": "action_answer"}[slots["route"]]
+    texts, more = await run(executor, follow, text, intent, events=events, slots=slots, **parse)
+    return texts, {**slots, **more}
+
+
+async def test_severe_complaint_is_handed_off_honestly_and_recorded(executor: ActionExecutor) -> None:
+    parse = graded("severe", ["intent:complain_product_quality", "emotion:anxiety(0.90)", "risk:safety_health"],
+                   "anxiety")
+    texts, slots = await route_and_reply(executor, "充电宝冒烟起火，差点烧到孩子", "complain_product_quality", parse)
+    assert slots["route"] == "handoff" and slots["severity"] == "severe"
+    assert slots["handoff_request"]["priority"] == 100
+    assert "risk:safety_health" in slots["handoff_request"]["reasons"]
+    assert "严重" in texts[0] and "400-820-0000" in texts[0] and "即将上线" in texts[0]
+
+
+async def test_important_and_angry_is_handed_off_with_an_apology(executor: ActionExecutor) -> None:
+    parse = graded("important", ["intent:complain_refund", "emotion:anger(0.85)"], "anger", 0.85)
+    texts, slots = await route_and_reply(executor, "退款半个月还没到，到底什么时候退", "complain_refund", parse)
+    assert slots["route"] == "handoff" and slots["handoff_request"]["why"] == "important and upset"
+    assert "抱歉" in texts[0] and "！" not in texts[0]
+
+
+async def test_important_and_calm_is_registered_and_the_order_number_asked(executor: ActionExecutor) -> None:
+    parse = graded("important", ["intent:complain_billing", "emotion:neutral(0.80)"], "neutral", 0.8)
+    texts, slots = await route_and_reply(executor, "I was charged twice for one order", "complain_billing", parse)
+    assert slots["route"] == "register_case" and "handoff_request" not in slots
+    assert "billing" in texts[0] and "order number" in texts[1] and "agent" in texts[1]
+
+
+async def test_general_complaint_gets_empathy_and_no_handoff(executor: ActionExecutor) -> None:
+    parse = graded("general", ["intent:complain_delivery", "emotion:neutral(0.70)"], "neutral", 0.7)
+    texts, slots = await route_and_reply(executor, "快递晚了一天，下次注意", "complain_delivery", parse)
+    assert slots["route"] == "answer_with_empathy" and "抱歉" in texts[0]
+
+
+async def test_emotion_rising_over_the_conversation_raises_the_level(executor: ActionExecutor) -> None:
+    earlier = [said("快递怎么还没到", "query_order_status", emotion={"name": "neutral", "confidence": 0.8})]
+    parse = graded("general", ["intent:complain_delivery", "emotion:anger(0.90)"], "anger")
+    texts, slots = await route_and_reply(executor, "都一个星期了！你们到底管不管", "complain_delivery", parse, earlier)
+    assert slots["severity"] == "important" and "history:emotion_rising" in slots["routing"]["reasons"]
+    assert slots["route"] == "handoff"
+
+
+async def test_third_complaint_in_a_conversation_is_severe(executor: ActionExecutor) -> None:
+    parse = graded("general", ["intent:complain_delivery", "emotion:sadness(0.60)"], "sadness", 0.6)
+    earlier = [said("快递晚了", "complain_delivery", complaint=True), said("还是没到", "complain_delivery", complaint=True)]
+    _, slots = await route_and_reply(executor, "又没送到", "complain_delivery", parse, earlier)
+    assert slots["severity"] == "severe" and "history:3rd_contact" in slots["routing"]["reasons"]
+
+
+async def test_request_for_a_person_is_handed_off_at_normal_priority(executor: ActionExecutor) -> None:
+    texts, slots = await route_and_reply(executor, "转人工", "request_human", graded("none", [], "neutral"))
+    assert slots["route"] == "handoff" and slots["handoff_request"]["priority"] == 30
+    assert "转人工" in texts[0] or "人工" in texts[0]
+
+
+async def test_upset_customer_gets_empathy_before_the_answer_and_no_cheer(executor: ActionExecutor) -> None:
+    texts, _ = await run(executor, "action_order_status", "急死了 订单 20251103887 到底到哪了", "query_order_status",
+                         [{"entity": "order_id", "value": "20251103887"}], **graded("none", [], "anxiety", 0.8))
+    assert texts[0].startswith("理解您着急") and "运输中" in texts[1]
+    texts, _ = await run(executor, "action_answer", "hello?? anyone there, this is ridiculous", "greet",
+                         **graded("none", [], "anger", 0.8))
+    assert "sorry" in texts[0].lower() and "!" not in texts[1]
+
+
+async def test_a_query_with_a_risk_is_routed_instead_of_answered(executor: ActionExecutor) -> None:
+    parse = graded("severe", ["intent:complain_general", "risk:safety_health"], "anxiety")
+    texts, slots = await run(executor, "action_answer", "冒烟了怎么退货", "query_return_policy", **parse)
+    assert texts == [] and slots["followup"] == "action_route"
 
 
 async def test_second_fallback_in_a_row_points_to_a_person(executor: ActionExecutor) -> None:
@@ -83,3 +169,10 @@ async def test_second_fallback_in_a_row_points_to_a_person(executor: ActionExecu
     assert "rephrase" in texts[0]
     texts, _ = await run(executor, "action_fallback", "qwer", "nlu_fallback", events=[miss])
     assert "agent" in texts[0]
+
+
+async def test_third_fallback_in_a_row_hands_off(executor: ActionExecutor) -> None:
+    miss = {"event": "user", "text": "asdf", "parse_data": {"intent": {"name": "nlu_fallback"}}}
+    texts, slots = await run(executor, "action_fallback", "qwer", "nlu_fallback", events=[miss, miss])
+    assert slots["route"] == "handoff" and slots["followup"] == "action_handoff"
+    assert slots["handoff_request"]["reasons"] == ["history:3_fallbacks"]

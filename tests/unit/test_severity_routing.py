@@ -2,7 +2,7 @@
 
 from shop.risk import risks
 from shop.routing import route
-from shop.severity import History, grade
+from shop.severity import History, Impact, grade
 
 
 def test_fire_is_severe_and_handed_off_first() -> None:
@@ -40,7 +40,7 @@ def test_calm_important_complaint_is_registered() -> None:
 def test_third_contact_and_rising_emotion_raise_the_level() -> None:
     g = grade("complain_delivery", "sadness", 0.6, history=History(contact_number=3))
     assert g.level == "severe" and "history:3rd_contact" in g.reasons
-    g = grade("complain_delivery", "anger", 0.5, history=History(emotion_rising=True))
+    g = grade("complain_delivery", "anger", 0.4, history=History(emotion_rising=True))
     assert g.level == "important" and "history:emotion_rising" in g.reasons
     assert grade("complain_delivery", risks=risks("第三次问了，一直没人管")).level == "severe"
 
@@ -56,3 +56,20 @@ def test_request_human_fallbacks_and_no_agent() -> None:
     assert route("none", None, "out_of_scope", consecutive_fallbacks=2).action == "offer_human"
     assert route("none", None, "out_of_scope", consecutive_fallbacks=3).action == "handoff"
     assert route("severe", "anger", "complain_refund", agents_available=False).action == "callback"
+
+
+def test_learned_impact_sets_the_starting_level_and_says_so() -> None:
+    minor = grade("complain_product_quality", "neutral", 0.9, impact=Impact("general", 0.8))
+    assert minor.level == "general" and "impact:minor(0.80)" in minor.reasons
+    material = grade("complain_delivery", "neutral", 0.9, impact=Impact("important", 0.7))
+    assert material.level == "important" and "impact:material(0.70)" in material.reasons
+
+
+def test_a_complaint_recognised_by_wording_is_graded_as_a_general_complaint() -> None:
+    g = grade("out_of_scope", "sadness", 0.8, complaint=True)
+    assert g.level == "general" and g.reasons[0] == "intent:complain_general"
+
+
+def test_asking_a_third_time_is_severe_even_as_a_plain_question() -> None:
+    g = grade("query_order_status", "anger", 0.8, risks("这是我第三次问了，订单到底到哪了"))
+    assert g.level == "severe" and "risk:repeat_contact" in g.reasons

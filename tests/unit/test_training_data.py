@@ -4,6 +4,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -14,14 +15,23 @@ NLU = ROOT / "nlu_data" / "nlu"
 HELDOUT = sorted((ROOT / "tests" / "data").glob("heldout_*.jsonl"))
 
 
-def training_examples() -> list[tuple[str, str]]:
-    examples = []
+def labelled_examples() -> list[tuple[str, str, dict[str, Any]]]:
+    """(intent, text, example metadata) for both ways Rasa YAML lists examples."""
+    examples: list[tuple[str, str, dict[str, Any]]] = []
     for path in sorted(NLU.glob("*.yml")):
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-            for line in block["examples"].splitlines():
-                if line.strip().startswith("- "):
-                    examples.append((block["intent"], line.strip()[2:].strip()))
+            if isinstance(block["examples"], str):
+                for line in block["examples"].splitlines():
+                    if line.strip().startswith("- "):
+                        examples.append((block["intent"], line.strip()[2:].strip(), {}))
+            else:
+                for item in block["examples"]:
+                    examples.append((block["intent"], str(item["text"]).strip(), item.get("metadata") or {}))
     return examples
+
+
+def training_examples() -> list[tuple[str, str]]:
+    return [(intent, text) for intent, text, _ in labelled_examples()]
 
 
 def domain_intents() -> list[str]:
@@ -57,6 +67,33 @@ def test_heldout_covers_every_intent_in_every_language_and_is_not_trained_on() -
             assert per[(intent, language)] >= 10, (intent, language)
 
 
+EMOTIONS = ("anger", "anxiety", "sadness", "joy", "surprise", "neutral")
+
+
+def test_every_emotion_has_enough_examples_in_every_language() -> None:
+    counts: Counter[tuple[str, str]] = Counter()
+    for _, text, metadata in labelled_examples():
+        if "emotion" in metadata:
+            assert metadata["emotion"] in EMOTIONS, (text, metadata)
+            language = detect(text) or "none"
+            counts[(metadata["emotion"], "zh" if language.startswith("zh") else language)] += 1
+    for emotion in EMOTIONS:
+        assert counts[(emotion, "zh")] >= 150, (emotion, counts)
+        assert counts[(emotion, "en")] >= 50, (emotion, counts)
+
+
+def test_severity_examples_cover_every_category_at_every_level() -> None:
+    seen: set[tuple[str, str]] = set()
+    for intent, text, metadata in labelled_examples():
+        if intent.startswith("complain_") and intent != "complain_general":
+            assert metadata.get("severity", "general") in ("general", "important", "severe"), (text, metadata)
+            if "severity" in metadata:
+                seen.add((intent, metadata["severity"]))
+    categories = [i for i in domain_intents() if i.startswith("complain_") and i != "complain_general"]
+    missing = [(c, level) for c in categories for level in ("general", "important", "severe") if (c, level) not in seen]
+    assert not missing, missing
+
+
 def test_no_example_is_labelled_with_two_intents() -> None:
     seen: dict[str, str] = {}
     for intent, text in training_examples():
@@ -75,3 +112,23 @@ def test_measurement_sets_are_not_copied(tmp_path: Path) -> None:
                 texts.add(text)
     copied = [text for _, text in training_examples() if text in texts]
     assert not copied, copied[:5]
+
+
+def test_severity_labels_agree_with_the_grading_rules() -> None:
+    """Severe exactly when the risk lexicon finds a severe signal; upset complaints never general.
+
+    The rules give these parts of the level (shop/severity.py); only minor vs material is learned.
+    """
+    from shop.risk import risks
+    from shop.severity import Impact, grade
+
+    disagreements = []
+    for intent, text, metadata in labelled_examples():
+        label = metadata.get("severity")
+        if label is None or not intent.startswith("complain_"):
+            continue
+        base = Impact("general" if label == "general" else "important", 1.0)
+        graded = grade(intent, metadata.get("emotion"), 1.0, risks(text), impact=base).level
+        if graded != label:
+            disagreements.append((text, intent, metadata, graded))
+    assert not disagreements, f"{len(disagreements)} disagreements, e.g. {disagreements[:8]}"

@@ -1,0 +1,231 @@
+"""Complaint detection and emotion: our model against SnowNLP, side by side in one run.
+
+SnowNLP is what a shop would otherwise pick for Chinese sentiment. It gives one number (the
+probability that a text is positive), so it is compared where that number means something:
+complaint = negative on the food-delivery reviews, and negative-vs-not on the two Weibo
+emotion sets (negative = anger, anxiety or sadness). Our six-class emotion is scored by
+macro-F1 with its confusion table. SnowNLP is installed for this benchmark only, into
+build/bench/snownlp (pinned), never into the project's environment.
+
+The added cost of the new NLU components (risk, emotion, severity) per message is measured
+by timing their `process` calls inside the real pipeline while it parses the same messages.
+
+    python -m benchmarks.emotion [--limit N] [--model models/shop.tar.gz]
+
+Results go to docs/benchmarks.md (only this section is replaced) and results/benchmarks/emotion.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from benchmarks.run import DOC, machine, now, replace_section
+from bot.evaluate import score
+from bot.settings import ROOT
+
+SECTION = "## Complaint and emotion vs SnowNLP"
+SNOWNLP = "snownlp==0.12.3"
+SNOW_DIR = ROOT / "build" / "bench" / "snownlp"
+DATA = ROOT.parent / "shared" / "data"
+SETS = {"waimai": "zh_complaint_waimai_dev.jsonl", "smp2020": "zh_emotion_smp2020_dev.jsonl",
+        "clue": "zh_emotion_clue_dev.jsonl"}
+NEGATIVE = ("anger", "anxiety", "sadness")
+RESULTS = ROOT / "results" / "benchmarks" / "emotion.json"
+
+
+def snownlp_sentiment() -> Callable[[str], float]:
+    """SnowNLP's positive probability, installing the pinned package beside the project if needed."""
+    if not (SNOW_DIR / "snownlp").exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(SNOW_DIR),
+                        SNOWNLP], check=True)
+    sys.path.insert(0, str(SNOW_DIR))
+    from snownlp import SnowNLP
+
+    return lambda text: float(SnowNLP(text).sentiments) if text.strip() else 0.5
+
+
+def read(name: str, limit: Optional[int]) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (DATA / SETS[name]).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if limit:
+        step = max(1, len(rows) // limit)  # an even sample over the file, not its first lines
+        rows = rows[::step][:limit]
+    return rows
+
+
+def binary(gold: list[bool], predicted: list[bool]) -> dict[str, float]:
+    """Precision, recall and F1 of the positive class (complaint / negative)."""
+    tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g and p)
+    fp = sum(1 for g, p in zip(gold, predicted, strict=True) if not g and p)
+    fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g and not p)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    accuracy = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p) / len(gold)
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "accuracy": round(accuracy, 4), "n": len(gold)}
+
+
+class Timer:
+    """Accumulates the time of the wrapped `process` calls per parsed message."""
+
+    def __init__(self) -> None:
+        self.current = 0.0
+        self.samples: list[float] = []
+
+    def wrap(self, cls: type) -> None:
+        original = cls.process  # type: ignore[attr-defined]
+
+        def timed(instance: Any, messages: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(instance, messages)
+            finally:
+                self.current += time.perf_counter() - start
+
+        cls.process = timed  # type: ignore[attr-defined]
+
+    def next_message(self) -> None:
+        self.samples.append(self.current * 1000.0)
+        self.current = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def our_predictions(model: str, texts: list[str], timer: Timer) -> tuple[list[dict[str, Any]], list[float]]:
+    from bot.components.emotion import EmotionClassifier
+    from bot.components.risk import RiskExtractor
+    from bot.components.severity import SeverityGrader
+    from bot.evaluate import ModelParser
+
+    for cls in (RiskExtractor, EmotionClassifier, SeverityGrader):
+        timer.wrap(cls)
+    parser = ModelParser(model)
+    await parser.parse("预热 warm up")
+    timer.current = 0.0
+    parses, totals = [], []
+    for text in texts:
+        start = time.perf_counter()
+        parses.append(await parser.parse(text))
+        totals.append((time.perf_counter() - start) * 1000.0)
+        timer.next_message()
+    return parses, totals
+
+
+def measure(model: str, limit: Optional[int]) -> dict[str, Any]:
+    sets = {name: read(name, limit) for name in SETS}
+    texts = [row["text"] for rows in sets.values() for row in rows]
+    sentiment = snownlp_sentiment()
+    snow_start = time.perf_counter()
+    snow = [sentiment(t) for t in texts]
+    snow_ms = (time.perf_counter() - snow_start) * 1000.0 / len(texts)
+    timer = Timer()
+    parses, totals = asyncio.run(our_predictions(model, texts, timer))
+    report: dict[str, Any] = {"when": now(), "machine": machine(), "model": model, "snownlp": SNOWNLP,
+                              "limit": limit, "sets": {}}
+    offset = 0
+    for name, rows in sets.items():
+        ours = parses[offset:offset + len(rows)]
+        theirs = snow[offset:offset + len(rows)]
+        offset += len(rows)
+        if name == "waimai":
+            gold = [bool(r["complaint"]) for r in rows]
+            report["sets"][name] = {
+                "ours": binary(gold, [bool(p.get("complaint")) for p in ours]),
+                "snownlp": binary(gold, [s < 0.5 for s in theirs]),
+            }
+        else:
+            gold_emotion = [r["emotion"] for r in rows]
+            predicted = [(p.get("emotion") or {}).get("name") or "neutral" for p in ours]
+            emotion = score(gold_emotion, predicted)
+            negative_gold = [e in NEGATIVE for e in gold_emotion]
+            report["sets"][name] = {
+                "ours_emotion": {"accuracy": emotion["accuracy"], "macro_f1": emotion["macro_f1"],
+                                 "per_class": emotion["per_class"], "confusion": emotion["confusion"]},
+                "ours_negative": binary(negative_gold, [e in NEGATIVE for e in predicted]),
+                "snownlp_negative": binary(negative_gold, [s < 0.5 for s in theirs]),
+                "gold_distribution": dict(Counter(gold_emotion)),
+            }
+    report["cost_ms"] = {
+        "new_components_p50": round(statistics.median(timer.samples), 3),
+        "new_components_p99": round(percentile(timer.samples, 0.99), 3),
+        "whole_parse_p50": round(statistics.median(totals), 3),
+        "whole_parse_p99": round(percentile(totals, 0.99), 3),
+        "snownlp_mean": round(snow_ms, 3),
+        "messages": len(texts),
+    }
+    return report
+
+
+def render(report: dict[str, Any]) -> str:
+    m, sets, cost = report["machine"], report["sets"], report["cost_ms"]
+    w = sets["waimai"]
+    out = [SECTION, "",
+           f"Run {report['when']} on {m['nproc']} cores ({m['cpu']}), load average {m['load_average']:.2f}; "
+           f"`python -m benchmarks.emotion`{' --limit ' + str(report['limit']) if report['limit'] else ''}. "
+           f"Model `{report['model']}`; {report['snownlp']} installed for this run only. "
+           "Neither system was trained on these sets.", "",
+           "### Complaint detection, `zh_complaint_waimai_dev` (complaint = negative review)", "",
+           "| system | precision | recall | F1 | accuracy | n |", "|---|---|---|---|---|---|"]
+    for label, key in (("ours (intent, complaint head, severity)", "ours"), ("SnowNLP (positive < 0.5)", "snownlp")):
+        s = w[key]
+        out.append(f"| {label} | {s['precision']:.3f} | {s['recall']:.3f} | **{s['f1']:.3f}** | "
+                   f"{s['accuracy']:.3f} | {s['n']} |")
+    out += ["", "### Emotion, Weibo sets (`zh_emotion_smp2020_dev`, `zh_emotion_clue_dev`)", "",
+            "| set | ours: 6-class macro-F1 | ours: accuracy | ours: negative-vs-not F1 | "
+            "SnowNLP: negative-vs-not F1 |", "|---|---|---|---|---|"]
+    for name in ("smp2020", "clue"):
+        s = sets[name]
+        out.append(f"| {name} | {s['ours_emotion']['macro_f1']:.3f} | {s['ours_emotion']['accuracy']:.3f} | "
+                   f"{s['ours_negative']['f1']:.3f} | {s['snownlp_negative']['f1']:.3f} |")
+    smp = sets["smp2020"]["ours_emotion"]
+    labels = ["anger", "anxiety", "sadness", "joy", "surprise", "neutral"]
+    out += ["", "SMP2020-EWECT dev, our confusion (rows gold, columns predicted):", "",
+            "| gold \\ predicted | " + " | ".join(labels) + " | recall |", "|---" * (len(labels) + 2) + "|"]
+    for g in labels:
+        row = smp["confusion"].get(g, {})
+        recall = smp["per_class"].get(g, {}).get("recall", 0.0)
+        out.append(f"| {g} | " + " | ".join(str(row.get(p, 0)) for p in labels) + f" | {recall:.2f} |")
+    out += ["", "### Added cost per message", "",
+            "| measure | p50 ms | p99 ms |", "|---|---|---|",
+            f"| new components (risk + emotion + severity), inside the pipeline | "
+            f"{cost['new_components_p50']:.3f} | {cost['new_components_p99']:.3f} |",
+            f"| whole in-process parse (for scale) | {cost['whole_parse_p50']:.2f} | {cost['whole_parse_p99']:.2f} |",
+            f"| SnowNLP sentiment (mean) | {cost['snownlp_mean']:.2f} | – |", "",
+            f"{cost['messages']} messages. The Weibo posts are not messages to a service desk: they show how far "
+            "the emotion model generalises, not how the product routes.", ""]
+    return "\n".join(out)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(ROOT / "models" / "shop.tar.gz"))
+    parser.add_argument("--limit", type=int, default=None, help="rows per set (an even sample); default all")
+    args = parser.parse_args(argv)
+    for name in SETS.values():
+        if not (DATA / name).exists():
+            print(f"missing {DATA / name}: the benchmark needs ../shared/data", file=sys.stderr)
+            return 2
+    report = measure(args.model, args.limit)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    section = render(report)
+    DOC.write_text(replace_section(DOC.read_text(encoding="utf-8") if DOC.exists() else "", section, SECTION),
+                   encoding="utf-8")
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Severity (预警 level), complaint and the first-message routing decision in the parse result.
+
+It reads what the components before it found (intent, emotion, complaint score, risks) and
+grades with the plain-Python rules of `shop.severity`; the only learned part is the impact of
+a complaint (minor → `general`, material → `important`), trained on the `severity` labels
+trainers put on complaint examples. The routing decision is SPEC section 4 for the message as
+the first of a conversation; the actions route again with the conversation's history.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.linear_model import LogisticRegression
+
+from bot.components.emotion import COMPLAINT_KEY, EMOTION_KEY, example_label
+from bot.components.linear_intent import _sentence_features
+from bot.components.risk import RISKS_KEY
+from shop.routing import route
+from shop.severity import LEVELS, Impact, grade
+
+SEVERITY_KEY = "severity"
+COMPLAINT_FLAG = "complaint"
+HANDOFF_KEY = "handoff"
+ROUTE_KEY = "route"
+_FILE = "impact.pkl"
+NEGATIVE = ("anger", "anxiety", "sadness")
+# Intents that say nothing about a task: if their wording reads as a complaint, it is one.
+NON_TASK = ("nlu_fallback", "out_of_scope", "praise", "thank", "affirm", "deny", "greet", "goodbye", "inform",
+            "bot_challenge")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class SeverityGrader(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        # complaint_threshold: complaint score from which a non-task intent counts as a complaint
+        # (the intent then becomes complain_general, so the dialogue treats it as one);
+        # intense: emotion confidence from which anger/anxiety raise the level.
+        return {"featurizers": ["ngrams"], "C": 2.0, "complaint_threshold": 0.5, "override_intent": True,
+                "intense": 0.5, "random_seed": 42}
+
+    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 impact: Optional[LogisticRegression] = None) -> None:
+        self._config, self._storage, self._resource = config, model_storage, resource
+        self._impact = impact
+        if impact is not None:
+            self._weights = np.ascontiguousarray(impact.coef_.ravel())
+            self._bias = float(impact.intercept_[0])
+
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "SeverityGrader":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "SeverityGrader":
+        with model_storage.read_from(resource) as directory:
+            impact = pickle.loads((directory / _FILE).read_bytes())
+        return cls(config, model_storage, resource, impact)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        rows, labels = [], []
+        for message in training_data.intent_examples:
+            label = example_label(message, SEVERITY_KEY)
+            if label is None or not str(message.get(INTENT)).startswith("complain_"):
+                continue
+            if label not in LEVELS[1:]:
+                raise ValueError(f"training example {message.get('text')!r}: severity {label!r} is not one of "
+                                 f"{', '.join(LEVELS[1:])}")
+            features = _sentence_features(message, self._config["featurizers"])
+            if features is not None:
+                rows.append(features)
+                labels.append(int(label != "general"))
+        impact = None
+        if len(set(labels)) == 2:
+            impact = LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
+                                        random_state=self._config["random_seed"])
+            impact.fit(scipy.sparse.vstack(rows).tocsr(), labels)
+        self.__init__(self._config, self._storage, self._resource, impact)  # type: ignore[misc]
+        with self._storage.write_to(self._resource) as directory:
+            (directory / _FILE).write_bytes(pickle.dumps(impact))
+        return self._resource
+
+    def _impact_of(self, message: Message) -> Optional[Impact]:
+        if self._impact is None:
+            return None
+        features = _sentence_features(message, self._config["featurizers"])
+        if features is None:
+            return None
+        p = 1.0 / (1.0 + np.exp(-(float(features @ self._weights) + self._bias)))
+        return Impact("important", p) if p >= 0.5 else Impact("general", 1.0 - p)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "nlu_fallback"
+            emotion = message.get(EMOTION_KEY) or {}
+            score = message.get(COMPLAINT_KEY)
+            risks = [r["kind"] for r in message.get(RISKS_KEY) or []]
+            complaint = intent.startswith("complain_")
+            # A complaint in other words: the wording reads as one and the customer is unhappy.
+            worded = score is not None and score >= self._config["complaint_threshold"] \
+                and emotion.get("name") in NEGATIVE
+            if not complaint and intent in NON_TASK and worded:
+                complaint = True
+                if self._config["override_intent"]:
+                    previous = message.get(INTENT) or {}
+                    intent = "complain_general"
+                    message.set(INTENT, {INTENT_NAME_KEY: intent,
+                                         PREDICTED_CONFIDENCE_KEY: float(score),
+                                         "overrides": previous.get(INTENT_NAME_KEY)}, add_to_output=True)
+            result = grade(intent, emotion.get("name"), float(emotion.get("confidence") or 0.0), risks,
+                           impact=self._impact_of(message) if complaint else None, complaint=complaint,
+                           intense=self._config["intense"])
+            decision = route(result.level, emotion.get("name"), intent)
+            message.set(SEVERITY_KEY, {"level": result.level, "reasons": result.reasons}, add_to_output=True)
+            message.set(COMPLAINT_FLAG, complaint or result.level != "none", add_to_output=True)
+            message.set(HANDOFF_KEY, decision.action == "handoff", add_to_output=True)
+            message.set(ROUTE_KEY, {"action": decision.action, "priority": decision.priority,
+                                    "reason": decision.reason}, add_to_output=True)
+        return messages

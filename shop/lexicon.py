@@ -1,0 +1,99 @@
+"""Term lexicons that trainers edit as data (risk signals, emotion cues), matched with spaCy.
+
+Chinese terms are matched per character on the script-folded text, so a term matches inside
+any jieba word and in both scripts; English terms per word, case-insensitive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import spacy
+import yaml
+from spacy.matcher import PhraseMatcher
+
+from bot.language import fold
+
+
+class LexiconError(ValueError):
+    """The lexicon file is malformed; the message says where."""
+
+
+def read_lexicon(path: Path, kinds: Optional[Iterable[str]] = None) -> dict[str, dict[str, Any]]:
+    """Reads `kind: {zh: [...], en: [...], unless: {zh: [...], en: [...]}}`; unknown kinds or
+    malformed entries are refused. A match overlapping an `unless` phrase of its kind does not count
+    (第三次 is repeated contact, but not inside 第三次回购)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise LexiconError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise LexiconError(f"{path}: the top level must map kinds to terms")
+    known = list(kinds) if kinds is not None else None
+    lexicon: dict[str, dict[str, Any]] = {}
+    for kind, terms in raw.items():
+        if known is not None and kind not in known:
+            raise LexiconError(f"{path}: unknown kind {kind!r} (known: {', '.join(known)})")
+        if not isinstance(terms, dict) or not set(terms) <= {"zh", "en", "unless"}:
+            raise LexiconError(f"{path}: {kind!r} must have `zh:` and/or `en:` lists of terms (and optionally "
+                               "`unless:` with its own `zh:`/`en:` lists)")
+        unless = terms.get("unless") or {}
+        if not isinstance(unless, dict) or not set(unless) <= {"zh", "en"}:
+            raise LexiconError(f"{path}: {kind!r}: `unless:` must have `zh:` and/or `en:` lists")
+        entry: dict[str, Any] = {lang: [str(t) for t in terms.get(lang) or []] for lang in ("zh", "en")}
+        if unless:
+            entry["unless"] = {lang: [str(t) for t in unless.get(lang) or []] for lang in ("zh", "en")}
+        lexicon[str(kind)] = entry
+    return lexicon
+
+
+def fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+class TermMatcher:
+    def __init__(self, lexicon: dict[str, Any]) -> None:
+        self.kinds = list(lexicon)
+        self._zh = spacy.blank("zh")  # default segmenter: one token per character
+        self._en = spacy.blank("en")
+        self._zh_matcher = PhraseMatcher(self._zh.vocab, attr="ORTH")
+        self._en_matcher = PhraseMatcher(self._en.vocab, attr="LOWER")
+        self._zh_unless = PhraseMatcher(self._zh.vocab, attr="ORTH")
+        self._en_unless = PhraseMatcher(self._en.vocab, attr="LOWER")
+        for kind, terms in lexicon.items():
+            self._add(kind, terms, self._zh_matcher, self._en_matcher)
+            self._add(kind, terms.get("unless") or {}, self._zh_unless, self._en_unless)
+
+    def _add(self, kind: str, terms: dict[str, Any], zh: PhraseMatcher, en: PhraseMatcher) -> None:
+        zh_terms = [self._zh.make_doc(fold(t)) for t in terms.get("zh") or [] if fold(t).strip()]
+        en_terms = [self._en.make_doc(t) for t in terms.get("en") or [] if t.strip()]
+        if zh_terms:
+            zh.add(kind, zh_terms)
+        if en_terms:
+            en.add(kind, en_terms)
+
+    @staticmethod
+    def _spans(matcher: PhraseMatcher, doc: Any) -> list[tuple[int, int, int]]:
+        """(kind id, start char, end char) of every match."""
+        return [(match_id, doc[s:e].start_char, doc[s:e].end_char) for match_id, s, e in matcher(doc)]
+
+    def matches(self, text: str) -> list[tuple[str, str]]:
+        """(kind, matched text) for every match, Chinese first, in text order."""
+        found = []
+        # Character offsets throughout: the Chinese tokenizer drops spaces, so token indices drift.
+        for nlp, matcher, unless, doc in ((self._zh, self._zh_matcher, self._zh_unless, self._zh.make_doc(fold(text))),
+                                          (self._en, self._en_matcher, self._en_unless, self._en.make_doc(text))):
+            if len(matcher) == 0:
+                continue
+            excluded = self._spans(unless, doc) if len(unless) else []
+            for kind, start, end in self._spans(matcher, doc):
+                if any(k == kind and s < end and start < e for k, s, e in excluded):
+                    continue
+                found.append((nlp.vocab.strings[kind], text[start:end]))
+        return found
+
+    def counts(self, text: str) -> Counter[str]:
+        return Counter(kind for kind, _ in self.matches(text))
