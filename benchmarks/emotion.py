@@ -25,7 +25,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 from benchmarks.run import DOC, machine, now, replace_section

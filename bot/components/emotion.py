@@ -150,14 +150,23 @@ class EmotionClassifier(GraphComponent):
             heads = pickle.loads((directory / _FILE).read_bytes())
         return cls(config, model_storage, resource, heads)
 
-    def _features(self, message: Message, matcher: TermMatcher, kinds: List[str]) -> Optional[scipy.sparse.csr_matrix]:
+    def _parts(self, message: Message, matcher: TermMatcher,
+               kinds: List[str]) -> Optional[tuple[scipy.sparse.csr_matrix, np.ndarray]]:
+        """The n-gram row and the weighted lexicon counts, kept apart so that scoring one
+        message needs no sparse stacking."""
         sparse = _sentence_features(message, self._config["featurizers"])
         if sparse is None:
             return None
         tokens = [t.text for t in message.get(TOKENS_NAMES[TEXT]) or []]
         dense = self._config["lexicon_weight"] * lexicon_row(message.get(TEXT) or "", tokens, matcher, kinds,
                                                               self._config["polarity"])
-        return scipy.sparse.hstack([sparse, scipy.sparse.csr_matrix(dense)]).tocsr()
+        return sparse, dense
+
+    def _features(self, message: Message, matcher: TermMatcher, kinds: List[str]) -> Optional[scipy.sparse.csr_matrix]:
+        parts = self._parts(message, matcher, kinds)
+        if parts is None:
+            return None
+        return scipy.sparse.hstack([parts[0], scipy.sparse.csr_matrix(parts[1])]).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
         cues = read_lexicon(Path(self._config["lexicon"]), EMOTIONS)
@@ -195,15 +204,19 @@ class EmotionClassifier(GraphComponent):
         if heads is None:
             return messages
         for message in messages:
-            features = self._features(message, heads.matcher, heads.cue_kinds)
-            if features is None:
+            parts = self._parts(message, heads.matcher, heads.cue_kinds)
+            if parts is None:
                 continue
-            probabilities = softmax(np.asarray(features @ heads.emotion_w).ravel() + heads.emotion_b)
+            sparse, dense = parts
+            width = sparse.shape[1]
+            emotion_scores = np.asarray(sparse @ heads.emotion_w[:width]).ravel() + dense @ heads.emotion_w[width:]
+            probabilities = softmax(emotion_scores + heads.emotion_b)
             ranking = sorted(zip(heads.emotion_labels, probabilities.tolist(), strict=True), key=lambda p: -p[1])
             message.set(EMOTION_KEY, {"name": ranking[0][0], "confidence": round(ranking[0][1], 4)},
                         add_to_output=True)
             message.set(EMOTION_RANKING_KEY, [{"name": n, "confidence": round(c, 4)} for n, c in ranking],
                         add_to_output=True)
-            score = float(features @ heads.complaint_w) + heads.complaint_b
+            score = float((sparse @ heads.complaint_w[:width])[0] + dense @ heads.complaint_w[width:])
+            score += heads.complaint_b
             message.set(COMPLAINT_KEY, round(1.0 / (1.0 + np.exp(-score)), 4), add_to_output=True)
         return messages

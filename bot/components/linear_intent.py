@@ -27,8 +27,17 @@ _FILE = "linear_intent.pkl"
 
 
 def _sentence_features(message: Message, featurizers: List[str]) -> Optional[scipy.sparse.csr_matrix]:
+    """The message's sentence-level sparse row, computed once per message: Rasa's lookup and
+    the conversion cost more than the linear models that read the row (four of them do)."""
+    key = "_sentence_row:" + ",".join(featurizers or [])
+    cached = message.get(key)
+    if cached is not None:
+        return cached
     _, sentence = message.get_sparse_features(TEXT, featurizers or None)
-    return None if sentence is None else scipy.sparse.csr_matrix(sentence.features)
+    row = None if sentence is None else scipy.sparse.csr_matrix(sentence.features)
+    if row is not None:
+        message.set(key, row)
+    return row
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:

@@ -1,8 +1,12 @@
-"""Risk signals (SPEC section 3) in the parse result, from the trainers' lexicon.
+"""Risk signals (SPEC section 3) in the parse result: the trainers' lexicon, and a model that
+carries it to wordings the lexicon lacks.
 
-Trainable only so that the lexicon is stored in the model: a model archive grades the same
-way wherever it runs, and editing the lexicon changes the fingerprint, so `rasa train` redoes
-this step (and nothing else) after an edit.
+The lexicon is exact and explainable (the words that fired are reported). Customers describe
+the same danger in endless ways ("账号被人登了", "someone got into my account"), so a linear
+model per kind, trained on the n-grams of every training example with the lexicon's verdict as
+its label, recognises paraphrases; its findings are reported with their probability and no
+words, and the grader counts them only in complaints. The lexicon is stored in the model, and
+editing it changes the fingerprint, so `rasa train` redoes this step after an edit.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import pickle
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import numpy as np
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -18,9 +24,13 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.linear_model import LogisticRegression
 
+from bot.components.linear_intent import _sentence_features
 from shop.lexicon import fingerprint, read_lexicon
 from shop.risk import KINDS, RiskMatcher
+
+LEARNED = ("safety_health", "legal_threat", "regulator", "media", "fraud_account", "repeat_contact")
 
 RISKS_KEY = "risks"
 _FILE = "risk_lexicon.pkl"
@@ -30,7 +40,10 @@ _FILE = "risk_lexicon.pkl"
 class RiskExtractor(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"lexicon": "nlu_data/lexicons/risk.yml"}
+        # threshold: probability from which the model reports a kind the lexicon did not find;
+        # min_examples: a kind is learned only with at least this many lexicon matches in training.
+        return {"lexicon": "nlu_data/lexicons/risk.yml", "featurizers": ["ngrams"], "threshold": 0.5, "C": 4.0,
+                "min_examples": 10, "random_seed": 42}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -38,9 +51,11 @@ class RiskExtractor(GraphComponent):
         return fingerprint(path) if path.exists() else None
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 lexicon: Optional[Dict[str, Any]] = None) -> None:
+                 lexicon: Optional[Dict[str, Any]] = None,
+                 models: Optional[Dict[str, tuple[np.ndarray, float]]] = None) -> None:
         self._config, self._storage, self._resource = config, model_storage, resource
         self._matcher = RiskMatcher(lexicon) if lexicon is not None else None
+        self._models = models or {}
 
     @classmethod
     def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -51,14 +66,32 @@ class RiskExtractor(GraphComponent):
     def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "RiskExtractor":
         with model_storage.read_from(resource) as directory:
-            lexicon = pickle.loads((directory / _FILE).read_bytes())
-        return cls(config, model_storage, resource, lexicon)
+            lexicon, models = pickle.loads((directory / _FILE).read_bytes())
+        return cls(config, model_storage, resource, lexicon, models)
 
     def train(self, training_data: TrainingData) -> Resource:
         lexicon = read_lexicon(Path(self._config["lexicon"]), KINDS)
-        self._matcher = RiskMatcher(lexicon)
+        matcher = RiskMatcher(lexicon)
+        rows, found = [], []
+        for message in training_data.intent_examples:
+            features = _sentence_features(message, self._config["featurizers"])
+            if features is not None:
+                rows.append(features)
+                found.append(set(matcher.kinds_in(message.get(TEXT) or "")))
+        models: Dict[str, tuple[np.ndarray, float]] = {}
+        if rows:
+            matrix = scipy.sparse.vstack(rows).tocsr()
+            for kind in LEARNED:
+                labels = [int(kind in kinds) for kinds in found]
+                if sum(labels) < self._config["min_examples"]:
+                    continue
+                model = LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
+                                           random_state=self._config["random_seed"])
+                model.fit(matrix, labels)
+                models[kind] = (np.ascontiguousarray(model.coef_.ravel()), float(model.intercept_[0]))
+        self.__init__(self._config, self._storage, self._resource, lexicon, models)  # type: ignore[misc]
         with self._storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(pickle.dumps(lexicon))
+            (directory / _FILE).write_bytes(pickle.dumps((lexicon, models)))
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -66,6 +99,14 @@ class RiskExtractor(GraphComponent):
             return messages
         for message in messages:
             evidence = self._matcher.evidence(message.get(TEXT) or "")
-            message.set(RISKS_KEY, [{"kind": kind, "terms": terms} for kind, terms in evidence.items()],
-                        add_to_output=True)
+            risks: List[Dict[str, Any]] = [{"kind": kind, "terms": terms} for kind, terms in evidence.items()]
+            features = _sentence_features(message, self._config["featurizers"]) if self._models else None
+            if features is not None:
+                for kind, (weights, bias) in self._models.items():
+                    if kind in evidence:
+                        continue
+                    p = 1.0 / (1.0 + np.exp(-(float(features @ weights) + bias)))
+                    if p >= self._config["threshold"]:
+                        risks.append({"kind": kind, "terms": [], "model": round(p, 4)})
+            message.set(RISKS_KEY, risks, add_to_output=True)
         return messages

@@ -107,7 +107,7 @@ class SeverityGrader(GraphComponent):
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "nlu_fallback"
             emotion = message.get(EMOTION_KEY) or {}
             score = message.get(COMPLAINT_KEY)
-            risks = [r["kind"] for r in message.get(RISKS_KEY) or []]
+            found = message.get(RISKS_KEY) or []
             complaint = intent.startswith("complain_")
             # A complaint in other words: the wording reads as one and the customer is unhappy.
             worded = score is not None and score >= self._config["complaint_threshold"] \
@@ -120,6 +120,10 @@ class SeverityGrader(GraphComponent):
                     message.set(INTENT, {INTENT_NAME_KEY: intent,
                                          PREDICTED_CONFIDENCE_KEY: float(score),
                                          "overrides": previous.get(INTENT_NAME_KEY)}, add_to_output=True)
+            # The lexicon counts anywhere; the model's paraphrase findings only where the intent
+            # or the wording says complaint.
+            complaint_like = complaint or (score is not None and score >= self._config["complaint_threshold"])
+            risks = [r["kind"] for r in found if "model" not in r or complaint_like]
             result = grade(intent, emotion.get("name"), float(emotion.get("confidence") or 0.0), risks,
                            impact=self._impact_of(message) if complaint else None, complaint=complaint,
                            intense=self._config["intense"])

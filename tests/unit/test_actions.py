@@ -137,7 +137,8 @@ async def test_emotion_rising_over_the_conversation_raises_the_level(executor: A
 
 async def test_third_complaint_in_a_conversation_is_severe(executor: ActionExecutor) -> None:
     parse = graded("general", ["intent:complain_delivery", "emotion:sadness(0.60)"], "sadness", 0.6)
-    earlier = [said("快递晚了", "complain_delivery", complaint=True), said("还是没到", "complain_delivery", complaint=True)]
+    earlier = [said("快递晚了", "complain_delivery", complaint=True),
+               said("还是没到", "complain_delivery", complaint=True)]
     _, slots = await route_and_reply(executor, "又没送到", "complain_delivery", parse, earlier)
     assert slots["severity"] == "severe" and "history:3rd_contact" in slots["routing"]["reasons"]
 
