@@ -55,10 +55,14 @@ def emotion_trajectory(events: Iterable[Mapping[str, Any]]) -> list[dict[str, An
 
 def emotion_rising(events: Iterable[Mapping[str, Any]]) -> bool:
     """The latest message is clearly more negative than the calmest earlier one, and upset."""
-    scores = [s for s in (negativity(p) for p in _user_turns(events)) if s is not None]
+    return _rising(_user_turns(events))
+
+
+def _rising(turns: list[Mapping[str, Any]]) -> bool:
+    scores = [s for s in (negativity(p) for p in turns) if s is not None]
     if len(scores) < 2:
         return False
-    latest = _user_turns(events)[-1]
+    latest = turns[-1]
     upset = (latest.get("emotion") or {}).get("name") in ("anger", "anxiety")
     return upset and scores[-1] - min(scores[:-1]) >= RISE
 
@@ -66,7 +70,11 @@ def emotion_rising(events: Iterable[Mapping[str, Any]]) -> bool:
 def complaint_contacts(events: Iterable[Mapping[str, Any]]) -> int:
     """How many of this session's messages complained, counting the latest: the customer
     raising their problem again and again within one conversation."""
-    return sum(1 for p in _user_turns(events) if p.get("complaint") is True)
+    return _complaints(_user_turns(events))
+
+
+def _complaints(turns: list[Mapping[str, Any]]) -> int:
+    return sum(1 for p in turns if p.get("complaint") is True)
 
 
 def history(events: Iterable[Mapping[str, Any]]) -> History:
@@ -74,8 +82,8 @@ def history(events: Iterable[Mapping[str, Any]]) -> History:
     events = list(events)
     turns = _user_turns(events)
     earlier_fallbacks = consecutive_fallbacks(events[: _last_user_index(events)])
-    return History(contact_number=max(1, complaint_contacts(events)) if turns else 1,
-                   emotion_rising=emotion_rising(events), consecutive_fallbacks=earlier_fallbacks)
+    return History(contact_number=max(1, _complaints(turns)), emotion_rising=_rising(turns),
+                   consecutive_fallbacks=earlier_fallbacks)
 
 
 def _last_user_index(events: list[Mapping[str, Any]]) -> int:

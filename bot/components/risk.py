@@ -89,7 +89,7 @@ class RiskExtractor(GraphComponent):
                                            random_state=self._config["random_seed"])
                 model.fit(matrix, labels)
                 models[kind] = (np.ascontiguousarray(model.coef_.ravel()), float(model.intercept_[0]))
-        self.__init__(self._config, self._storage, self._resource, lexicon, models)  # type: ignore[misc]
+        self._matcher, self._models = matcher, models
         with self._storage.write_to(self._resource) as directory:
             (directory / _FILE).write_bytes(pickle.dumps((lexicon, models)))
         return self._resource

@@ -53,6 +53,9 @@ class SeverityGrader(GraphComponent):
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  impact: Optional[LogisticRegression] = None) -> None:
         self._config, self._storage, self._resource = config, model_storage, resource
+        self._use(impact)
+
+    def _use(self, impact: Optional[LogisticRegression]) -> None:
         self._impact = impact
         if impact is not None:
             self._weights = np.ascontiguousarray(impact.coef_.ravel())
@@ -88,7 +91,7 @@ class SeverityGrader(GraphComponent):
             impact = LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
                                         random_state=self._config["random_seed"])
             impact.fit(scipy.sparse.vstack(rows).tocsr(), labels)
-        self.__init__(self._config, self._storage, self._resource, impact)  # type: ignore[misc]
+        self._use(impact)
         with self._storage.write_to(self._resource) as directory:
             (directory / _FILE).write_bytes(pickle.dumps(impact))
         return self._resource
