@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup spacy train run test lint typecheck validate unit stories evaluate evaluate-bitext \
-        integration benchmark benchmark-emotion clean
+        integration benchmark benchmark-emotion benchmark-handoff agent clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ spacy: setup ## build the rule-based spaCy entity pipeline from nlu_data/entitie
 train: setup ## train the model unless one from the same data and config exists
 	$(PY) -m bot.train
 
-run: setup train ## start the whole assistant (Redis, action server, Rasa) and print its URLs
+run: setup train ## start the whole assistant (Redis, action server, Rasa, handoff service) and print its URLs
 	$(PY) -m bot.launcher
 
 lint: setup ## ruff
@@ -61,6 +61,12 @@ benchmark: train ## load benchmark vs a plain `rasa init` bot; writes docs/bench
 
 benchmark-emotion: train ## complaint and emotion vs SnowNLP on ../shared/data, added cost per message
 	$(PY) -m benchmarks.emotion
+
+benchmark-handoff: train ## handoff latencies and 50-agent claims/s, SQLite and PostgreSQL side by side
+	$(PY) -m benchmarks.handoff
+
+agent: setup ## create an agent and print its token: make agent NAME=alice ROLE=agent|supervisor
+	$(PY) -m handoff.agents create $(NAME) --role $(or $(ROLE),agent)
 
 clean: ## remove trained models, built pipelines and runtime data (keeps the venv)
 	rm -rf models build var results

@@ -11,6 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.language import DEFAULT_LANGUAGE, detect
 from bot.settings import load
+from handoff.desk import Desk
+from handoff.texts import HandoffTexts, HandoffTextsFile
 from shop.knowledge import Knowledge, KnowledgeFile
 from shop.orders import OrderRepository, SqlOrderRepository
 
@@ -22,6 +24,32 @@ def knowledge_file() -> KnowledgeFile:
 
 def knowledge() -> Knowledge:
     return knowledge_file().get()
+
+
+_desk: Optional[Desk] = None
+
+
+def desk() -> Desk:
+    """Cases and the queue, shared with the handoff service (same database, same Redis)."""
+    global _desk
+    if _desk is None:
+        _desk = Desk.from_settings()
+    return _desk
+
+
+def use_desk(instance: Optional[Desk]) -> None:
+    """Tests and embedders hand in their own desk (another database, another Redis)."""
+    global _desk
+    _desk = instance
+
+
+@lru_cache(maxsize=1)
+def _texts_file() -> HandoffTextsFile:
+    return HandoffTextsFile()
+
+
+def handoff_texts() -> HandoffTexts:
+    return _texts_file().get()
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import acknowledge_feeling, knowledge, language_event, latest_entity, orders, reply_language, say
+from actions.handoff import case_status_text
 from actions.routing import route_instead
 from shop import replies
 from shop.orders import normalise_order_id
@@ -40,8 +41,7 @@ def answer_order(dispatcher: CollectingDispatcher, order_id: str, language: str,
 
 
 def answer_case(dispatcher: CollectingDispatcher, case_id: str, language: str) -> None:
-    # The case store arrives with the handoff issue; until then no case id exists.
-    say(dispatcher, "case_not_found", language, case_id=case_id)
+    dispatcher.utter_message(text=case_status_text(case_id, language))
 
 
 class _Lookup(Action, ABC):

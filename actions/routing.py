@@ -8,19 +8,25 @@ honest reply plus a `handoff_request` slot that records what an agent would rece
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import knowledge, language_event, latest_entity, latest_intent, reply_language, say
+from actions.common import desk, knowledge, language_event, latest_entity, latest_intent, reply_language, say
+from actions.handoff import Ticket, open_case, queue_line
+from handoff.store import CaseView
 from shop import dialogue
 from shop.routing import Decision, route
 from shop.severity import Grade, with_history
+
+log = logging.getLogger(__name__)
 
 ROUTE_ACTIONS = {"handoff": "action_handoff", "register_case": "action_register_case",
                  "answer_with_empathy": "action_answer_with_empathy", "offer_human": "action_offer_human",
@@ -37,13 +43,32 @@ def emotion_of(tracker: Tracker) -> tuple[Optional[str], float]:
     return emotion.get("name"), float(emotion.get("confidence") or 0.0)
 
 
+def earlier_cases(tracker: Tracker) -> int:
+    """The customer's cases from other conversations (SPEC section 3, history)."""
+    try:
+        return sum(1 for c in desk().earlier_cases(tracker.sender_id) if c.conversation_id != tracker.sender_id)
+    except Exception:
+        log.exception("case store unavailable; grading without earlier cases")
+        return 0
+
+
+def agents_available() -> bool:
+    try:
+        return desk().agents_available()
+    except Exception:
+        log.exception("queue unavailable; taking a callback request instead of a handoff")
+        return False
+
+
 def decide(tracker: Tracker) -> tuple[Grade, Decision]:
-    """The latest message's grade raised by the conversation's history, and the route."""
+    """The latest message's grade raised by the conversation's and the customer's history, and the route."""
     events = list(tracker.events)
-    graded = with_history(message_grade(tracker), dialogue.history(events))
+    history = replace(dialogue.history(events), earlier_cases=earlier_cases(tracker))
+    graded = with_history(message_grade(tracker), history)
     emotion, _ = emotion_of(tracker)
     intent = latest_intent(tracker)
-    return graded, route(graded.level, emotion, intent, dialogue.consecutive_fallbacks(events))
+    return graded, route(graded.level, emotion, intent, dialogue.consecutive_fallbacks(events),
+                         agents_available=agents_available())
 
 
 def category_label(intent: str, language: str) -> str:
@@ -85,12 +110,12 @@ class _Routed(Action, ABC):
         intent = str(record.get("intent") or latest_intent(tracker))
         fields: dict[str, Any] = {"category": category_label(intent, language),
                   "level": knowledge().label("severity", str(record.get("level") or "none"), language)}
-        self.reply(dispatcher, tracker, language, intent, record, fields)
-        return language_event(language)
+        return [*language_event(language), *self.reply(dispatcher, tracker, language, intent, record, fields)]
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str, intent: str,
-              record: dict[str, Any], fields: dict[str, Any]) -> None:
+              record: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
         say(dispatcher, self.key, language, **fields)
+        return []
 
 
 class ActionHandoff(_Routed):
@@ -100,13 +125,23 @@ class ActionHandoff(_Routed):
         return "action_handoff"
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str, intent: str,
-              record: dict[str, Any], fields: dict[str, Any]) -> None:
+              record: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
+        ticket = open_case(tracker, language, handoff=True)
+        if not isinstance(ticket, Ticket):  # the desk is down: the hotline, honestly
+            say(dispatcher, "handoff_unavailable", language, **fields)
+            return []
+        fields["case_id"] = ticket.case.id
         if intent == "request_human" and record.get("level") in (None, "none"):
             say(dispatcher, "handoff_requested", language, **fields)
         elif record.get("level") == "severe":
             say(dispatcher, "handoff_severe", language, **fields)
         else:
             say(dispatcher, "handoff_upset", language, **fields)
+        events: list[dict[str, Any]] = [SlotSet("case_id", ticket.case.id)]
+        if ticket.callback:
+            return events  # nobody can answer now: the callback form asks for a number
+        dispatcher.utter_message(text=queue_line(ticket, language))
+        return [*events, ConversationPaused()]
 
 
 class ActionRegisterCase(_Routed):
@@ -116,10 +151,13 @@ class ActionRegisterCase(_Routed):
         return "action_register_case"
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str, intent: str,
-              record: dict[str, Any], fields: dict[str, Any]) -> None:
+              record: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
         order = latest_entity(tracker, "order_id")
-        say(dispatcher, "register_case", language, **fields)
+        case = registered(tracker, language)
+        fields["case_id"] = case.id if case else "-"
+        say(dispatcher, "register_case" if case else "register_case_no_id", language, **fields)
         say(dispatcher, "register_case_order" if order else "register_case_ask_order", language, order_id=order or "")
+        return [SlotSet("case_id", case.id)] if case else []
 
 
 class ActionAnswerWithEmpathy(_Routed):
@@ -129,9 +167,14 @@ class ActionAnswerWithEmpathy(_Routed):
         return "action_answer_with_empathy"
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str, intent: str,
-              record: dict[str, Any], fields: dict[str, Any]) -> None:
-        say(dispatcher, "complain_general" if intent == "complain_general" and not record.get("reasons")
-            else self.key, language, **fields)
+              record: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
+        if intent == "complain_general" and not record.get("reasons"):
+            say(dispatcher, "complain_general", language, **fields)
+            return []
+        case = registered(tracker, language)
+        fields["case_id"] = case.id if case else "-"
+        say(dispatcher, self.key if case else "answer_with_empathy_no_id", language, **fields)
+        return [SlotSet("case_id", case.id)] if case else []
 
 
 class ActionOfferHuman(_Routed):
@@ -142,10 +185,26 @@ class ActionOfferHuman(_Routed):
 
 
 class ActionCallback(_Routed):
+    """Nobody can answer now: the case waits in the queue and the callback form takes a number."""
+
     key = "callback"
 
     def name(self) -> str:
         return "action_callback"
+
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str, intent: str,
+              record: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
+        ticket = open_case(tracker, language, handoff=True)
+        if not isinstance(ticket, Ticket):
+            say(dispatcher, "handoff_unavailable", language, **fields)
+            return []
+        say(dispatcher, self.key, language, case_id=ticket.case.id, **fields)
+        return [SlotSet("case_id", ticket.case.id)]
+
+
+def registered(tracker: Tracker, language: str) -> Optional[CaseView]:
+    case = open_case(tracker, language, handoff=False)
+    return case if isinstance(case, CaseView) else None
 
 
 def route_instead(tracker: Tracker) -> Optional[list[dict[str, Any]]]:

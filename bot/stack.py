@@ -1,4 +1,5 @@
-"""Starts and stops the assistant's processes: Redis, the action server and Rasa.
+"""Starts and stops the assistant's processes: Redis, the action server, Rasa and the handoff
+service.
 
 `make run` uses it through `bot.launcher`; the integration tests and the benchmark start the
 very same processes through it, on ports of their own.
@@ -64,6 +65,8 @@ class Stack:
     model: Path
     rasa_port: int = 5005
     action_port: int = 5055
+    handoff_port: int = 8000
+    callback_url: Optional[str] = None  # where Rasa's `callback` channel posts bot messages
     redis_url: str = "redis://localhost:6379/0"
     var_dir: Path = ROOT / "var"
     env: dict[str, str] = field(default_factory=dict)
@@ -74,6 +77,10 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://localhost:{self.rasa_port}"
+
+    @property
+    def handoff_url(self) -> str:
+        return f"http://localhost:{self.handoff_port}"
 
     @property
     def action_url(self) -> str:
@@ -129,9 +136,22 @@ class Stack:
             "  type: redis\n"
             f"  url: {url.hostname or 'localhost'}\n"
             f"  port: {url.port or 6379}\n"
-            "  db: 1\n",
+            "  db: 1\n"
+            "event_broker:\n"
+            "  type: bot.broker.RedisStreamsEventBroker\n"
+            f"  url: {self.redis_url}\n"
+            "  stream: rasa:events\n",
             encoding="utf-8",
         )
+        return path
+
+    def write_credentials(self) -> Path:
+        """The project's channels, plus the callback channel when a receiver is given (tests)."""
+        path = self.var_dir / f"credentials-{self.rasa_port}.yml"
+        text = (ROOT / "credentials.yml").read_text(encoding="utf-8")
+        if self.callback_url:
+            text += f"\ncallback:\n  url: \"{self.callback_url}\"\n"
+        path.write_text(text, encoding="utf-8")
         return path
 
     def start(self, timeout: float = 180) -> "Stack":
@@ -142,9 +162,12 @@ class Stack:
         actions = self._spawn("actions", [PY, "-m", "rasa_sdk", "--actions", "actions", "--port",
                                           str(self.action_port)], env)
         rasa = self._spawn("rasa", [RASA, "run", "--model", str(self.model), "--endpoints", str(self.write_endpoints()),
-                                    "--credentials", str(ROOT / "credentials.yml"), "--port", str(self.rasa_port),
+                                    "--credentials", str(self.write_credentials()), "--port", str(self.rasa_port),
                                     "--enable-api", f"--auth-token={self.auth_token}", "--cors", "*"], env)
+        handoff = self._spawn("handoff", [PY, "-m", "handoff.service", "--port", str(self.handoff_port)],
+                              {**env, "RASA_URL": self.rasa_url, "RASA_TOKEN": self.auth_token})
         try:
+            wait_http(f"{self.handoff_url}/health", timeout, handoff)
             wait_http(f"http://localhost:{self.action_port}/health", timeout, actions)
             wait_http(f"{self.rasa_url}/status?token={self.auth_token}", timeout, rasa)
         except Exception:

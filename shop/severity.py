@@ -35,6 +35,7 @@ class History:
     contact_number: int = 1  # 3 = third contact about the same problem
     emotion_rising: bool = False
     consecutive_fallbacks: int = 0
+    earlier_cases: int = 0  # the customer's earlier cases (other conversations), from the case store
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,12 @@ def grade(intent: str, emotion: Optional[str] = None, emotion_confidence: float 
 def with_history(graded: Grade, history: History) -> Grade:
     """Raises a message's grade by what the conversation shows (SPEC section 3, history)."""
     level, reasons = graded.level, list(graded.reasons)
-    if history.contact_number >= 3:
-        reasons.append(f"history:{_ordinal(history.contact_number)}_contact")
+    contacts = history.contact_number + (history.earlier_cases if level != "none" else 0)
+    if history.earlier_cases and level != "none":
+        reasons.append(f"history:earlier_cases({history.earlier_cases})")
+        level = _raise(level, "important")
+    if contacts >= 3:
+        reasons.append(f"history:{_ordinal(contacts)}_contact")
         level = _raise(level, "severe" if level != "none" else "important")
     if history.emotion_rising and level != "none":
         reasons.append("history:emotion_rising")

@@ -132,7 +132,9 @@ class SeverityGrader(GraphComponent):
                            intense=self._config["intense"])
             decision = route(result.level, emotion.get("name"), intent)
             message.set(SEVERITY_KEY, {"level": result.level, "reasons": result.reasons}, add_to_output=True)
-            message.set(COMPLAINT_FLAG, complaint or result.level != "none", add_to_output=True)
+            # SPEC §8: `complaint` is "the message is a complaint, whatever its category", so the
+            # complaint head counts on its own here, also under a query or praise intent.
+            message.set(COMPLAINT_FLAG, complaint_like or result.level != "none", add_to_output=True)
             message.set(HANDOFF_KEY, decision.action == "handoff", add_to_output=True)
             message.set(ROUTE_KEY, {"action": decision.action, "priority": decision.priority,
                                     "reason": decision.reason}, add_to_output=True)

@@ -38,22 +38,22 @@ DIALOGUES = {
         ("bye", ["goodbye"]),
     ],
     "severe complaint: a person at once, said honestly (zh-Hans)": [
-        ("充电宝冒烟起火，差点烧到孩子", ["商品质量", "严重", "人工", "400-820-0000"]),
+        ("充电宝冒烟起火，差点烧到孩子", ["商品质量", "严重", "人工", "C-"]),
     ],
     "regulator threat is severe (zh-Hans)": [
-        ("再不退钱我就去12315投诉", ["严重", "400-820-0000"]),
+        ("再不退钱我就去12315投诉", ["严重", "C-", "转接人工"]),
     ],
     "severe complaint in Traditional Chinese": [
-        ("充電寶冒煙起火，差點燒到小孩", ["嚴重", "400-820-0000"]),
+        ("充電寶冒煙起火，差點燒到小孩", ["嚴重", "C-", "人工"]),
     ],
     "severe complaint in English": [
-        ("the power bank started smoking and nearly burned my kid", ["severe", "400-820-0000"]),
+        ("the power bank started smoking and nearly burned my kid", ["severe", "case C-", "person"]),
     ],
     "mild complaint: empathy, no handoff (zh-Hans)": [
-        ("快递晚了一天，下次注意", ["抱歉", "物流配送", "记下"]),
+        ("快递晚了一天，下次注意", ["抱歉", "物流配送", "C-"]),
     ],
     "human requested, zh-Hant": [
-        ("我要找真人客服", ["人工", "400-820-0000"]),
+        ("我要找真人客服", ["人工", "C-"]),
     ],
 }
 

@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import pytest
+import redis
 from rasa_sdk.executor import ActionExecutor
 
 import actions.common as common
+from handoff.desk import Desk, Hours
+from handoff.queue import CaseQueue
+from handoff.store import CaseStore
 from shop.orders import SqlOrderRepository, seed_demo_orders
+from tests.redis_server import RedisServer
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with RedisServer() as server:
+        yield server.url
 
 
 @pytest.fixture()
-def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ActionExecutor:
+def desk(tmp_path: Path, redis_url: str) -> Iterator[Desk]:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushall()
+    store = CaseStore(f"sqlite:///{tmp_path / 'cases.db'}")
+    store.create_schema()
+    instance = Desk(store, CaseQueue(client), hours=Hours())
+    instance.queue.touch_agent(1, teams=["general"])  # someone is online unless a test says otherwise
+    common.use_desk(instance)
+    yield instance
+    common.use_desk(None)
+
+
+@pytest.fixture()
+def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, desk: Desk) -> ActionExecutor:
     repo = SqlOrderRepository(f"sqlite:///{tmp_path / 'shop.db'}")
     seed_demo_orders(repo)
     monkeypatch.setattr(common, "orders", lambda: repo)
@@ -42,6 +66,8 @@ async def run(ex: ActionExecutor, *args: Any, **kwargs: Any) -> tuple[list[str],
     assert result is not None
     texts = [r["text"] for r in result["responses"]]
     slots = {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+    if any(e["event"] == "pause" for e in result["events"]):
+        slots["paused"] = True
     followup = [e["name"] for e in result["events"] if e["event"] == "followup"]
     if followup:
         slots["followup"] = followup[0]
@@ -104,7 +130,8 @@ async def test_severe_complaint_is_handed_off_honestly_and_recorded(executor: Ac
     assert slots["route"] == "handoff" and slots["severity"] == "severe"
     assert slots["handoff_request"]["priority"] == 100
     assert "risk:safety_health" in slots["handoff_request"]["reasons"]
-    assert "严重" in texts[0] and "400-820-0000" in texts[0] and "即将上线" in texts[0]
+    assert "严重" in texts[0] and slots["case_id"].startswith("C-") and slots["case_id"] in texts[0]
+    assert "前面还有 0 位客户" in texts[1] and slots["paused"]
 
 
 async def test_important_and_angry_is_handed_off_with_an_apology(executor: ActionExecutor) -> None:
@@ -177,3 +204,83 @@ async def test_third_fallback_in_a_row_hands_off(executor: ActionExecutor) -> No
     texts, slots = await run(executor, "action_fallback", "qwer", "nlu_fallback", events=[miss, miss])
     assert slots["route"] == "handoff" and slots["followup"] == "action_handoff"
     assert slots["handoff_request"]["reasons"] == ["history:3_fallbacks"]
+
+
+async def test_handoff_opens_a_queued_case_with_the_package(executor: ActionExecutor, desk: Desk) -> None:
+    parse = graded("severe", ["intent:complain_refund", "emotion:anger(0.90)", "risk:regulator"], "anger")
+    _, slots = await route_and_reply(executor, "再不退钱我就去12315投诉，我电话13812345678", "complain_refund", parse)
+    case = desk.store.get(slots["case_id"])
+    assert case.queue_status == "queued" and case.severity == "severe" and case.handoff
+    assert [e.case_id for e in desk.queue.entries()] == [case.id]
+    package = case.package or {}
+    assert package["severity"]["level"] == "severe" and "risk:regulator" in package["severity"]["reasons"]
+    assert "138****5678" in package["transcript"][-1]["text"] and "13812345678" not in str(package)
+    assert package["suggested_replies"] and package["sla"]["first_response_due"]
+
+
+async def test_no_agent_online_takes_a_callback_and_the_case_waits(executor: ActionExecutor, desk: Desk) -> None:
+    desk.queue.agent_offline(1)
+    parse = graded("severe", ["intent:complain_product_quality", "risk:safety_health"], "anxiety")
+    texts, slots = await route_and_reply(executor, "充电宝冒烟了", "complain_product_quality", parse)
+    assert slots["route"] == "callback" and slots["case_id"] in texts[0]
+    assert desk.store.get(slots["case_id"]).queue_status == "callback"
+    texts, _ = await run(executor, "action_store_callback", "13812345678 下午都行", "inform",
+                         slots={"case_id": slots["case_id"], "callback_contact": "13812345678 下午都行"})
+    assert "13812345678" in texts[0] and desk.store.get(slots["case_id"]).callback_contact
+
+
+async def test_calm_important_complaint_gets_a_case_id_but_no_queue(executor: ActionExecutor, desk: Desk) -> None:
+    parse = graded("important", ["intent:complain_billing", "emotion:neutral(0.80)"], "neutral", 0.8)
+    texts, slots = await route_and_reply(executor, "I was charged twice for one order", "complain_billing", parse)
+    assert slots["case_id"] in texts[0] and desk.store.get(slots["case_id"]).queue_status == "none"
+    assert desk.queue.entries() == []
+
+
+async def test_earlier_cases_of_the_customer_raise_the_level(executor: ActionExecutor, desk: Desk) -> None:
+    desk.register(conversation_id="an-earlier-chat", channel="rest", customer_id="t", language="zh-Hans",
+                  category="complain_delivery", severity="general", emotion="neutral", reasons=[])
+    parse = graded("general", ["intent:complain_delivery", "emotion:neutral(0.70)"], "neutral", 0.7)
+    _, slots = await run(executor, "action_route", "快递又晚了", "complain_delivery", **parse)
+    assert slots["severity"] == "important" and "history:earlier_cases(1)" in slots["routing"]["reasons"]
+
+
+async def test_case_status_answers_from_the_case_store(executor: ActionExecutor, desk: Desk) -> None:
+    case = desk.register(conversation_id="c1", channel="rest", customer_id="c1", language="zh-Hans",
+                         category="complain_refund", severity="important", emotion="neutral", reasons=[])
+    desk.store.transition(case.id, "investigating", "agent:alice")
+    texts, _ = await run(executor, "action_complaint_status", f"{case.id} 处理到哪一步了", "query_complaint_status",
+                         [{"entity": "case_id", "value": case.id.lower()}])
+    assert case.id in texts[0] and "调查" in texts[0]
+    texts, _ = await run(executor, "action_complaint_status", "C-20200101-0001 进度", "query_complaint_status",
+                         [{"entity": "case_id", "value": "C-20200101-0001"}])
+    assert "没有查到" in texts[0]
+
+
+@pytest.mark.parametrize("text,score", [("5", 5), ("５分", 5), ("非常满意", 5), ("不满意", 2), ("一般吧", 3),
+                                        ("4 stars", 4), ("terrible", 1), ("what?", None), ("12345", None)])
+def test_ratings_are_read_as_customers_write_them(text: str, score: Optional[int]) -> None:
+    from actions.handoff import parse_rating
+
+    assert parse_rating(text) == score
+
+
+async def test_rating_is_stored_and_closes_the_case(executor: ActionExecutor, desk: Desk) -> None:
+    case = desk.register(conversation_id="t", channel="rest", customer_id="t", language="zh-Hans",
+                         category="complain_refund", severity="general", emotion="neutral", reasons=[])
+    desk.store.resolve(case.id, "agent:alice")
+    texts, _ = await run(executor, "action_store_rating", "还可以", "inform",
+                         slots={"case_id": case.id, "rating": 4, "rating_comment": "回复有点慢", "language": "zh-Hans"})
+    rating = desk.store.rating(case.id)
+    assert rating is not None and rating.score == 4 and rating.comment == "回复有点慢"
+    assert desk.store.get(case.id).state == "closed" and "感谢" in texts[0]
+
+
+async def test_desk_down_still_gets_an_honest_answer(executor: ActionExecutor) -> None:
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            raise ConnectionError("redis is down")
+
+    common.use_desk(Broken())  # type: ignore[arg-type]
+    parse = graded("severe", ["intent:complain_product_quality", "risk:safety_health"], "anxiety")
+    texts, slots = await route_and_reply(executor, "充电宝冒烟了", "complain_product_quality", parse)
+    assert "400-820-0000" in " ".join(texts) and "case_id" not in slots

@@ -1,0 +1,92 @@
+"""The agent API's OpenAPI document: the contract other tools drive the product through, so the
+operation ids are fixed (listQueue, claimCase, getCase, replyToCase, addNote, transferCase,
+updateCaseState, resolveCase, listAlerts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoff.lifecycle import STATES
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "C-YYYYMMDD-NNNN"}
+
+
+def _op(op_id: str, summary: str, *, params: tuple[dict[str, Any], ...] = (), body: dict[str, Any] | None = None,
+        ok: str = "200", errors: tuple[str, ...] = ("401", "404"), role: str = "agent") -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": op_id, "summary": summary, "security": [{"bearer": []}], "parameters": list(params),
+        "x-role": role,
+        "responses": {ok: {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                      **{code: {"description": DESCRIPTIONS[code],
+                                "content": {"application/json": {"schema": ERROR}}} for code in errors}}}
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return operation
+
+
+DESCRIPTIONS = {"400": "malformed JSON", "401": "missing or unknown token", "403": "not your case / not a supervisor",
+                "404": "no such case or agent", "409": "conflict: already claimed, resolved, or a refused transition",
+                "422": "invalid field", "502": "stored, but Rasa did not deliver it to the customer"}
+
+
+def _text_body(required: bool = True, **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "required": ["text"] if required else [],
+            "properties": {"text": {"type": "string", "maxLength": 4000}, **extra}}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Shop assistant handoff API", "version": "1.0.0",
+                 "description": "Agents and supervisors work the queue of cases the bot handed off. "
+                                "Send `Authorization: Bearer <token>` (tokens: `python -m handoff.agents create`)."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}}}},
+        },
+        "paths": {
+            "/queue": {"get": _op("listQueue", "Waiting cases for my teams and languages, best first",
+                                  errors=("401",))},
+            "/queue/next": {"post": _op("claimNext", "Claim the best waiting case for me", errors=("401",))},
+            "/cases": {"get": _op("listCases", "My cases (all for a supervisor), newest first", errors=("401",))},
+            "/cases/{case_id}": {"get": _op("getCase", "A case with its handoff package, messages and history",
+                                            params=(CASE_ID,))},
+            "/cases/{case_id}/claim": {"post": _op("claimCase", "Take a waiting case (exactly one agent wins)",
+                                                   params=(CASE_ID,), errors=("401", "404", "409"))},
+            "/cases/{case_id}/messages": {"get": _op("listCaseMessages", "Messages after an id (live polling)",
+                                                     params=(CASE_ID, {"name": "after", "in": "query",
+                                                                       "schema": {"type": "integer"}}))},
+            "/cases/{case_id}/reply": {"post": _op(
+                "replyToCase", "Write to the customer (delivered through Rasa to their channel); an "
+                "`Idempotency-Key` header makes a retry deliver once", params=(CASE_ID,), body=_text_body(),
+                ok="201", errors=("400", "401", "403", "404", "409", "422", "502"))},
+            "/cases/{case_id}/notes": {"post": _op("addNote", "An internal note (never shown to the customer)",
+                                                   params=(CASE_ID,), body=_text_body(), ok="201",
+                                                   errors=("400", "401", "404", "422"))},
+            "/cases/{case_id}/transfer": {"post": _op(
+                "transferCase", "Give the case to another agent, or back to a team's queue", params=(CASE_ID,),
+                body={"type": "object", "properties": {"agent": {"type": "string"}, "team": {"type": "string"},
+                                                       "note": {"type": "string"}}},
+                errors=("400", "401", "403", "404", "409", "422"))},
+            "/cases/{case_id}/state": {"post": _op(
+                "updateCaseState", "Move the case through its lifecycle", params=(CASE_ID,),
+                body={"type": "object", "required": ["state"],
+                      "properties": {"state": {"type": "string", "enum": list(STATES)}, "note": {"type": "string"}}},
+                errors=("400", "401", "403", "404", "409", "422"))},
+            "/cases/{case_id}/resolve": {"post": _op(
+                "resolveCase", "Resolve: the bot takes the customer back and asks for a rating", params=(CASE_ID,),
+                body=_text_body(required=False), errors=("400", "401", "403", "404", "409"))},
+            "/alerts": {"get": _op("listAlerts", "SLA breaches and 预警 alerts", errors=("401", "403"),
+                                   role="supervisor")},
+            "/alerts/{alert_id}/ack": {"post": _op("acknowledgeAlert", "Mark an alert as seen",
+                                                   params=({"name": "alert_id", "in": "path", "required": True,
+                                                            "schema": {"type": "integer"}},),
+                                                   errors=("401", "403", "404"), role="supervisor")},
+            "/follow-ups": {"get": _op("listFollowUps", "Open 回访 tasks", errors=("401",))},
+            "/events": {"get": _op("streamEvents", "Server-sent events of queue and case changes",
+                                   errors=("401",))},
+        },
+    }
