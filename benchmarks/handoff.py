@@ -157,7 +157,7 @@ def measure_one(name: str, var: Path, inbox: Inbox, messages: int, cases: int,
 def render(report: dict[str, Any]) -> str:
     rows = report["results"]
     lines = [SECTION, "", f"Run {report['when']} on {report['machine']['nproc']} cores "
-             f"({report['machine']['cpu']}), `python -m benchmarks.handoff --messages {report['messages']} "
+             f"({report['machine']['cpu']}), load average {report['machine']['load_average']:.2f} at the start; `python -m benchmarks.handoff --messages {report['messages']} "
              f"--cases {report['cases']}`. Each database gets its own whole stack (Redis, Rasa, action server, "
              "handoff service); customers on Rasa's callback channel, agents on the HTTP API.", "",
              "| measure | " + " | ".join(r["database"] for r in rows) + " |",

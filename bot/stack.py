@@ -67,6 +67,7 @@ class Stack:
     action_port: int = 5055
     handoff_port: int = 8000
     callback_url: Optional[str] = None  # where Rasa's `callback` channel posts bot messages
+    extra_credentials: str = ""  # more channels (YAML), e.g. Telegram pointed at a stand-in Bot API
     redis_url: str = "redis://localhost:6379/0"
     var_dir: Path = ROOT / "var"
     env: dict[str, str] = field(default_factory=dict)
@@ -151,6 +152,8 @@ class Stack:
         text = (ROOT / "credentials.yml").read_text(encoding="utf-8")
         if self.callback_url:
             text += f"\ncallback:\n  url: \"{self.callback_url}\"\n"
+        if self.extra_credentials:
+            text += "\n" + self.extra_credentials.strip() + "\n"
         path.write_text(text, encoding="utf-8")
         return path
 

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 import redis
@@ -131,6 +132,14 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, sla_tick: float 
     @app.exception(ValueError)
     async def bad_value(request: Request, exc: Exception) -> HTTPResponse:
         return error(422, "invalid", str(exc))
+
+    # The customer's web widget and the agents' console are static pages on this API (no build step).
+    root = Path(__file__).resolve().parent.parent
+    for uri, folder in (("/widget", root / "connectors" / "web"), ("/console", root / "handoff" / "console")):
+        if folder.is_dir():
+            app.static(uri, str(folder))
+            if (folder / "index.html").exists():
+                app.static(uri + "/", str(folder / "index.html"), name=f"{uri.strip('/')}_index")
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
