@@ -140,13 +140,14 @@ def measure_one(name: str, var: Path, inbox: Inbox, messages: int, cases: int,
     env = {"DATABASE_URL": database_url} if database_url else {}
     stack = start_stack(var, inbox, **env)
     try:
-        agent = create_agent(stack, f"bench-{name}", "supervisor")
+        tag = name.split()[0].lower()  # ids without spaces
+        agent = create_agent(stack, f"bench-{tag}", "supervisor")
         agent.call("GET", "/queue")
         # warm-up: the first message loads lazily imported code in every process
-        to_claimable(stack, inbox, agent, 3, f"{name}-warm")
-        claim_times, case_ids = to_claimable(stack, inbox, agent, messages, name)
-        delivery = reply_delivery(stack, inbox, agent, case_ids, name)
-        agents = [create_agent(stack, f"bench-{name}-{i}") for i in range(50)]
+        to_claimable(stack, inbox, agent, 3, f"{tag}-warm")
+        claim_times, case_ids = to_claimable(stack, inbox, agent, messages, tag)
+        delivery = reply_delivery(stack, inbox, agent, case_ids, tag)
+        agents = [create_agent(stack, f"bench-{tag}-{i}") for i in range(50)]
         throughput = claims(stack, agents, cases, database_url or f"sqlite:///{var / 'shop.db'}")
         return {"database": name, "message_to_claimable_ms": summary(claim_times),
                 "reply_to_customer_ms": summary(delivery), "claims": throughput}
@@ -157,7 +158,8 @@ def measure_one(name: str, var: Path, inbox: Inbox, messages: int, cases: int,
 def render(report: dict[str, Any]) -> str:
     rows = report["results"]
     lines = [SECTION, "", f"Run {report['when']} on {report['machine']['nproc']} cores "
-             f"({report['machine']['cpu']}), load average {report['machine']['load_average']:.2f} at the start; `python -m benchmarks.handoff --messages {report['messages']} "
+             f"({report['machine']['cpu']}), load average {report['machine']['load_average']:.2f} at the start; "
+             f"`python -m benchmarks.handoff --messages {report['messages']} "
              f"--cases {report['cases']}`. Each database gets its own whole stack (Redis, Rasa, action server, "
              "handoff service); customers on Rasa's callback channel, agents on the HTTP API.", "",
              "| measure | " + " | ".join(r["database"] for r in rows) + " |",
