@@ -22,7 +22,7 @@ import redis
 import redis.asyncio as aioredis
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, file
 from sanic.response import json as json_response
 
 from handoff import lifecycle
@@ -86,6 +86,15 @@ def text_field(data: dict[str, Any], name: str = "text", required: bool = True) 
     return value
 
 
+async def static_file(folder: Path, request: Request, name: str = "") -> HTTPResponse:
+    """A file of the widget's or the console's folder (index.html for the folder itself)."""
+    base = folder.resolve()
+    target = (base / (name or "index.html")).resolve()
+    if base not in target.parents or not target.is_file():
+        return error(404, "not_found", f"no such file: {name}")
+    return await file(str(target))
+
+
 def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, sla_tick: float = 5.0,
                name: str = "handoff") -> Sanic:
     app = Sanic(name)
@@ -137,9 +146,8 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, sla_tick: float 
     root = Path(__file__).resolve().parent.parent
     for uri, folder in (("/widget", root / "connectors" / "web"), ("/console", root / "handoff" / "console")):
         if folder.is_dir():
-            app.static(uri, str(folder))
-            if (folder / "index.html").exists():
-                app.static(uri + "/", str(folder / "index.html"), name=f"{uri.strip('/')}_index")
+            app.add_route(partial(static_file, folder), uri + "/<name:path>", name=f"{uri.strip('/')}_files")
+            app.add_route(partial(static_file, folder), uri, name=f"{uri.strip('/')}_index")
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
