@@ -46,6 +46,8 @@ assistant is up:
      talk:  curl -s {stack.rasa_url}/webhooks/rest/webhook -d '{{"sender":"me","message":"订单 20251103887 到哪了"}}'
      API token (for /conversations/… and /model/parse): see {token_file}
   action server                         http://localhost:{settings.action_port}/health
+  web chat widget (customers)           {stack.handoff_url}/widget/?rasa={stack.rasa_url}
+  agent console (sign in with a token)  {stack.handoff_url}/console/
   handoff service (agent API)           {stack.handoff_url}   (OpenAPI: {stack.handoff_url}/openapi.json)
      demo supervisor token: {demo_token}
      try:  curl -s -H "Authorization: Bearer {demo_token}" {stack.handoff_url}/queue

@@ -1,1 +1,3 @@
-"""Customer channels beyond Rasa's built-in REST and socket.io (Telegram comes here)."""
+"""Customer channels beyond Rasa's built-in REST: `socketio` (the web widget) and `telegram`
+(python-telegram-bot, webhook mode; docs/telegram.md). Each is a Rasa input channel named by its
+class path in credentials.yml."""

@@ -43,14 +43,14 @@ class ShopSocketIOOutput(SocketIOOutput):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         who = sender_fields(kwargs)
-        for message_part in text.strip().split("\n\n"):
+        for message_part in (text or "").strip().split("\n\n"):
             await self._send_message(recipient_id, {"text": message_part, **who})
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
         who = sender_fields(kwargs)
-        message_parts = text.strip().split("\n\n") or [text]
+        message_parts = (text or "").strip().split("\n\n")  # [""] at least: the buttons need a message
         messages: List[Dict[str, Any]] = [{"text": part, "quick_replies": [], **who} for part in message_parts]
         messages[-1]["quick_replies"] = [
             {"content_type": "text", "title": button["title"], "payload": button["payload"]} for button in buttons

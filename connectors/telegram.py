@@ -42,7 +42,7 @@ import unicodedata
 import warnings
 from collections import OrderedDict
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Text, TypeVar
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar
 
 import redis
 import redis.asyncio
@@ -52,7 +52,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 logger = logging.getLogger(__name__)
@@ -98,9 +98,9 @@ def _joins_previous(ch: str) -> bool:
             or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F)
 
 
-SENTENCE_ENDS = "。！？!?；;…"
+SENTENCE_ENDS = "。！？；…"  # Chinese sentences; English ones end before a space, the next choice
 CLOSERS = "”’」』）)】》\"'"
-WEAK_BREAKS = "，、,：:"
+WEAK_BREAKS = "，、："
 
 
 def _best_cut(text: str, end: int) -> int:
@@ -126,15 +126,15 @@ def _best_cut(text: str, end: int) -> int:
                 cut += 1
             return cut
     cut = end
-    while cut > 1 and (_joins_previous(text[cut]) or text[cut - 1] == "\u200d"):
+    while cut > floor and (_joins_previous(text[cut]) or text[cut - 1] == "\u200d"):
         cut -= 1
-    if cut > 1 and _is_regional(text[cut]) and _is_regional(text[cut - 1]):
+    if cut > floor and _is_regional(text[cut]) and _is_regional(text[cut - 1]):
         run = 0  # flags are pairs of regional indicators: cut between pairs
         while cut - 1 - run >= 0 and _is_regional(text[cut - 1 - run]):
             run += 1
         if run % 2:
             cut -= 1
-    return max(cut, 1)
+    return cut if cut > floor else max(end, 1)  # a sequence longer than half a message: cut it
 
 
 def _is_regional(ch: str) -> bool:
@@ -324,7 +324,8 @@ class ButtonStore:
         return None
 
 
-def button_rows(buttons: Sequence[InlineKeyboardButton], layout: Optional[str] = None) -> List[List[InlineKeyboardButton]]:
+def button_rows(buttons: Sequence[InlineKeyboardButton],
+                layout: Optional[str] = None) -> List[List[InlineKeyboardButton]]:
     """A few short buttons (a 1–5 rating, yes/no) side by side, anything longer one per row;
     Rasa's `button_type` "inline" or "vertical" decides when given."""
     if layout == "inline":
@@ -419,12 +420,12 @@ class TelegramClient:
             return await method(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._bot is not None and self._ready:
-            await self._bot.shutdown()
+        if self._bot is not None:
+            await self._bot.shutdown()  # a no-op for a bot that never started
         self._ready = False
 
 
-def _chat_id(recipient_id: Text) -> int | str:
+def _chat_id(recipient_id: str) -> int | str:
     """Rasa's conversation id is the chat id as text; the Bot API wants the number."""
     return int(recipient_id) if re.fullmatch(r"-?\d+", recipient_id) else recipient_id
 
@@ -434,14 +435,14 @@ class TelegramOutput(OutputChannel):
     parse_mode, so `<`, `&`, `*` and `_` arrive as written."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "telegram"
 
     def __init__(self, client: TelegramClient, buttons: ButtonStore) -> None:
         self.client = client
         self.buttons = buttons
 
-    async def _send_text(self, recipient_id: Text, text: Text,
+    async def _send_text(self, recipient_id: str, text: str,
                          reply_markup: Optional[InlineKeyboardMarkup] = None) -> None:
         parts = split_text(text)
         if not parts and reply_markup is not None:
@@ -451,23 +452,23 @@ class TelegramOutput(OutputChannel):
             markup = reply_markup if index == len(parts) - 1 else None
             await self.client.call(bot.send_message, _chat_id(recipient_id), part, reply_markup=markup)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send_text(recipient_id, text)
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
                                      **kwargs: Any) -> None:
         markup = await keyboard(buttons, self.buttons, kwargs.get("button_type"))
         await self._send_text(recipient_id, text, markup)
 
-    async def send_quick_replies(self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]],
+    async def send_quick_replies(self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]],
                                  **kwargs: Any) -> None:
         await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         bot = self.client.bot
         await self.client.call(bot.send_photo, _chat_id(recipient_id), image)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         """A custom payload is shown when it carries text (or an image); anything else is not
         for a customer's eyes and is left out rather than dumped as JSON."""
         if not isinstance(json_message, dict):
@@ -502,11 +503,12 @@ class TelegramInput(InputChannel):
     """Receives Telegram updates at POST /webhooks/telegram/webhook."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        credentials = dict(credentials or {})
         if not credentials:
             cls.raise_missing_credentials_exception()
         for required in ("access_token", "secret_token"):
@@ -605,7 +607,7 @@ class TelegramInput(InputChannel):
             user = message.from_user
             text = command_text(message.text, user.language_code if user else None)
             metadata = {"telegram": {"update_id": update.update_id, "message_id": message.message_id,
-                                     "chat_id": message.chat.id, "chat_type": message.chat.type,
+                                     "chat_id": message.chat.id, "chat_type": str(message.chat.type),
                                      "user": _user_info(user)}}
 
             async def handle_text() -> None:
@@ -621,7 +623,7 @@ class TelegramInput(InputChannel):
             data = query.data
             metadata = {"telegram": {"update_id": update.update_id, "callback_query_id": query.id,
                                      "message_id": query.message.message_id, "chat_id": query.message.chat.id,
-                                     "chat_type": query.message.chat.type, "user": _user_info(query.from_user)}}
+                                     "chat_type": str(query.message.chat.type), "user": _user_info(query.from_user)}}
 
             async def handle_button() -> None:
                 payload = await self.buttons.decode(data)
@@ -755,7 +757,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             result = asyncio.run(_show_info(section))
     except (TelegramError, RasaException) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):  # BadRequest is Telegram saying no
+            where = section.get("base_url") or "api.telegram.org"
+            print(f"error: cannot reach the Bot API at {where} ({exc}); set `proxy` in {SECTION} if this "
+                  "server needs one", file=sys.stderr)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import logging
+import mimetypes
 import os
 from functools import partial
 from pathlib import Path
@@ -22,7 +23,7 @@ import redis
 import redis.asyncio as aioredis
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, file
+from sanic.response import HTTPResponse, file, redirect
 from sanic.response import json as json_response
 
 from handoff import lifecycle
@@ -92,7 +93,14 @@ async def static_file(folder: Path, request: Request, name: str = "") -> HTTPRes
     target = (base / (name or "index.html")).resolve()
     if base not in target.parents or not target.is_file():
         return error(404, "not_found", f"no such file: {name}")
-    return await file(str(target))
+    mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
+        mime += "; charset=utf-8"  # else a shop page in GBK decodes widget.js as GBK, and it breaks
+    return await file(str(target), mime_type=mime)
+
+
+async def redirect_to(target: str, request: Request) -> HTTPResponse:
+    return redirect(target + (f"?{request.query_string}" if request.query_string else ""))
 
 
 def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, sla_tick: float = 5.0,
@@ -147,7 +155,10 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, sla_tick: float 
     for uri, folder in (("/widget", root / "connectors" / "web"), ("/console", root / "handoff" / "console")):
         if folder.is_dir():
             app.add_route(partial(static_file, folder), uri + "/<name:path>", name=f"{uri.strip('/')}_files")
-            app.add_route(partial(static_file, folder), uri, name=f"{uri.strip('/')}_index")
+            app.add_route(partial(static_file, folder), uri + "/", name=f"{uri.strip('/')}_index",
+                          strict_slashes=True)
+            # "/widget" → "/widget/": the page's relative links (widget.js, widget.css) need the slash
+            app.add_route(partial(redirect_to, uri + "/"), uri, name=f"{uri.strip('/')}_slash", strict_slashes=True)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

@@ -77,13 +77,12 @@
       title: "在线客服",
       subtitle: "智能客服 · 可随时转人工",
       launcher: "在线客服",
-      openChat: "打开在线客服",
       closeChat: "收起对话",
       newChat: "新对话",
       newChatHint: "清除本机上的对话记录并开始新的对话",
       log: "对话记录",
       inputLabel: "输入您的消息",
-      placeholder: "请输入您的问题，例如：订单 20251103887 到哪了",
+      placeholder: "请输入您的问题…",
       send: "发送",
       human: "转人工",
       humanText: "转人工",
@@ -108,13 +107,12 @@
       title: "線上客服",
       subtitle: "智慧客服 · 可隨時轉真人",
       launcher: "線上客服",
-      openChat: "開啟線上客服",
       closeChat: "收起對話",
       newChat: "新對話",
       newChatHint: "清除本機上的對話紀錄並開始新的對話",
       log: "對話紀錄",
       inputLabel: "輸入您的訊息",
-      placeholder: "請輸入您的問題，例如：訂單 20251103887 到哪了",
+      placeholder: "請輸入您的問題…",
       send: "傳送",
       human: "轉人工",
       humanText: "轉人工",
@@ -139,13 +137,12 @@
       title: "Customer service",
       subtitle: "Assistant · a person whenever you need one",
       launcher: "Chat with us",
-      openChat: "Open the chat",
       closeChat: "Minimise the chat",
       newChat: "New chat",
       newChatHint: "Clear this conversation from this device and start a new one",
       log: "Conversation",
       inputLabel: "Your message",
-      placeholder: "Ask a question, e.g. where is order 20251103887?",
+      placeholder: "Type your question…",
       send: "Send",
       human: "Talk to a person",
       humanText: "talk to a person",
@@ -228,8 +225,7 @@
   };
   if (!Array.isArray(state.log)) state.log = [];
   var socket = null;
-  var confirmed = false;
-  var connected = false;
+  var conn = "idle"; // idle | connecting | online (session confirmed) | offline
   var outbox = []; // messages typed before the session was confirmed
   var els = {};
 
@@ -249,21 +245,44 @@
     return node;
   }
 
-  // Text with web links made clickable; only http(s) links, and every piece is a text node.
+  // Text with web links made clickable (http and https only) and case ids kept on one line;
+  // every piece is a text node or an element whose text is set with textContent.
   function appendText(parent, text) {
-    var re = /\bhttps?:\/\/[^\s<>"'）)，。]+/g;
+    var re = /\bhttps?:\/\/[^\s<>"'）)，。]+|C-\d{8}-\d{4,}/g;
     var last = 0;
     var match;
     while ((match = re.exec(text)) !== null) {
       if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
-      var link = el("a", "shopchat-link", match[0]);
-      link.href = match[0];
-      link.target = "_blank";
-      link.rel = "noopener noreferrer nofollow";
-      parent.appendChild(link);
+      if (match[0].charAt(0) === "C") {
+        parent.appendChild(el("span", "shopchat-nowrap", match[0]));
+      } else {
+        var link = el("a", "shopchat-link", match[0]);
+        link.href = match[0];
+        link.target = "_blank";
+        link.rel = "noopener noreferrer nofollow";
+        parent.appendChild(link);
+      }
       last = match.index + match[0].length;
     }
     if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // Icons are inline SVG paths (no icon font, no emoji: they need fonts a machine may lack).
+  var ICON_CHAT = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 " +
+    "3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z";
+  var ICON_PERSON = "M12 2a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 12c5 0 9 2.5 9 6v2H3v-2c0-3.5 4-6 9-6z";
+
+  function icon(path) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "shopchat-icon");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var shape = document.createElementNS(ns, "path");
+    shape.setAttribute("d", path);
+    svg.appendChild(shape);
+    return svg;
   }
 
   function button(className, label, onClick) {
@@ -291,10 +310,10 @@
 
     var launcher = button("shopchat-launcher", "", toggle);
     launcher.setAttribute("aria-controls", "shopchat-panel");
-    launcher.setAttribute("aria-label", T.openChat);
-    launcher.appendChild(el("span", "shopchat-launcher-icon", "💬")).setAttribute("aria-hidden", "true");
+    launcher.appendChild(icon(ICON_CHAT));
     launcher.appendChild(el("span", "shopchat-launcher-label", T.launcher));
     var badge = el("span", "shopchat-badge");
+    badge.setAttribute("aria-hidden", "true");
     badge.hidden = true;
     launcher.appendChild(badge);
 
@@ -328,7 +347,9 @@
 
     var form = el("form", "shopchat-form");
     form.setAttribute("novalidate", "");
-    var human = button("shopchat-human", T.human, function () { send(T.humanText); });
+    var human = button("shopchat-human", "", function () { send(T.humanText); });
+    human.appendChild(icon(ICON_PERSON));
+    human.appendChild(document.createTextNode(T.human));
     var label = el("label", "shopchat-visually-hidden", T.inputLabel);
     label.htmlFor = "shopchat-input";
     var input = el("textarea", "shopchat-input");
@@ -392,12 +413,12 @@
     welcome.appendChild(el("div", "shopchat-who", T.bot));
     welcome.appendChild(el("div", "shopchat-bubble", T.welcome));
     els.log.appendChild(welcome);
-    for (var i = 0; i < state.log.length; i++) els.log.appendChild(renderEntry(state.log[i], i));
+    state.log.forEach(function (entry) { els.log.appendChild(renderEntry(entry)); });
     renderStatus();
     scrollDown();
   }
 
-  function renderEntry(entry, index) {
+  function renderEntry(entry) {
     var who = entry.who === "user" || entry.who === "agent" ? entry.who : "bot";
     var node = el("div", "shopchat-msg shopchat-msg--" + who);
     node.setAttribute("data-sender", who);
@@ -422,25 +443,25 @@
     }
     var buttons = entry.buttons || [];
     if (buttons.length) {
-      if (isRating(buttons)) node.appendChild(renderRating(entry, index));
-      else if (!entry.answered) node.appendChild(renderChips(buttons, index));
+      if (isRating(buttons)) node.appendChild(renderRating(entry));
+      else if (!entry.answered) node.appendChild(renderChips(entry));
     }
     return node;
   }
 
-  function renderChips(buttons, index) {
+  function renderChips(entry) {
     var group = el("div", "shopchat-chips");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", T.quickReplies);
-    buttons.forEach(function (b) {
-      var chip = button("shopchat-chip", b.title, function () { choose(index, b.payload, b.title); });
+    entry.buttons.forEach(function (b) {
+      var chip = button("shopchat-chip", b.title, function () { choose(entry, b.payload, b.title); });
       chip.setAttribute("data-payload", b.payload);
       group.appendChild(chip);
     });
     return group;
   }
 
-  function renderRating(entry, index) {
+  function renderRating(entry) {
     var group = el("div", "shopchat-rating");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", T.rate);
@@ -452,7 +473,7 @@
     for (var n = 1; n <= 5; n++) {
       (function (score) {
         var star = button("shopchat-star", "★", function () {
-          choose(index, String(score), "★".repeat(score) + " (" + score + ")", score);
+          choose(entry, String(score), "★".repeat(score) + " (" + score + ")", score);
         });
         star.setAttribute("data-score", String(score));
         star.setAttribute("aria-label", T.star(score));
@@ -477,7 +498,7 @@
   function appendEntry(entry) {
     state.log.push(entry);
     persist();
-    els.log.appendChild(renderEntry(entry, state.log.length - 1));
+    els.log.appendChild(renderEntry(entry));
     scrollDown();
     if (!state.open && entry.who !== "user") {
       state.unread += 1;
@@ -492,7 +513,8 @@
   function renderBadge() {
     els.badge.hidden = state.unread === 0;
     els.badge.textContent = state.unread ? String(state.unread) : "";
-    els.launcher.setAttribute("aria-label", state.unread ? T.openChat + " (" + T.unread(state.unread) + ")" : T.openChat);
+    if (state.unread) els.launcher.setAttribute("aria-label", T.launcher + " (" + T.unread(state.unread) + ")");
+    else els.launcher.removeAttribute("aria-label");
   }
 
   function showStatus(text, kind) {
@@ -503,8 +525,8 @@
 
   function renderStatus() {
     if (!els.status) return;
-    if (socket && !connected && state.session) {
-      showStatus(confirmed ? T.offline : T.connecting, "connection");
+    if (conn === "connecting" || conn === "offline") {
+      showStatus(conn === "offline" ? T.offline : T.connecting, "connection");
       return;
     }
     var s = state.status;
@@ -531,9 +553,8 @@
     return changed;
   }
 
-  function choose(index, payload, title, score) {
-    var entry = state.log[index];
-    if (!entry || entry.answered) return;
+  function choose(entry, payload, title, score) {
+    if (entry.answered) return;
     if (score) entry.chosen = score;
     send(payload, title);
   }
@@ -546,13 +567,14 @@
       renderAll();
     }
     appendEntry({ who: "user", text: shown || payload, t: Date.now() });
+    announce("shopchat:send", { message: payload });
     outbox.push(payload);
     connect();
     flush();
   }
 
   function flush() {
-    if (!socket || !confirmed || !connected) return;
+    if (!socket || conn !== "online") return;
     while (outbox.length) {
       socket.emit("user_uttered", { message: outbox.shift(), session_id: state.session });
     }
@@ -578,6 +600,17 @@
     followHandoff(entry);
     appendEntry(entry);
     renderStatus();
+    announce("shopchat:message", message);
+  }
+
+  // The page may listen: window.addEventListener("shopchat:message", e => e.detail) gets every
+  // message as the channel sent it ({text, sender, agent, quick_replies, ...}).
+  function announce(name, detail) {
+    try {
+      window.dispatchEvent(new CustomEvent(name, { detail: detail }));
+    } catch (e) {
+      /* a listener's error is not the widget's */
+    }
   }
 
   // The status line: waiting in the queue (from the bot's handoff message) until an agent writes,
@@ -614,7 +647,10 @@
     var existing = document.querySelector("script[data-shopchat-socketio]");
     var tag = existing || document.createElement("script");
     tag.addEventListener("load", function () { callback(window.io); });
-    tag.addEventListener("error", function () { showStatus(T.offline, "connection"); });
+    tag.addEventListener("error", function () {
+      conn = "offline";
+      renderStatus();
+    });
     if (!existing) {
       tag.src = config.socketio;
       tag.async = true;
@@ -625,7 +661,8 @@
 
   function connect() {
     if (socket) return;
-    socket = {}; // connecting: a placeholder so this runs once
+    socket = {}; // a placeholder until the client is loaded, so this runs once
+    conn = "connecting";
     if (!state.session) {
       state.session = newSessionId();
       persist();
@@ -634,8 +671,6 @@
     withSocketIo(function (io) {
       socket = io(config.rasa, { path: config.path, transports: ["websocket"] });
       socket.on("connect", function () {
-        connected = true;
-        confirmed = false;
         socket.emit("session_request", { session_id: state.session });
       });
       socket.on("session_confirm", function (session) {
@@ -644,27 +679,29 @@
           state.session = String(id);
           persist();
         }
-        confirmed = true;
+        conn = "online";
         renderStatus();
         flush();
       });
       socket.on("bot_uttered", onBotMessage);
       socket.on("disconnect", function () {
-        connected = false;
+        conn = "offline"; // socket.io reconnects by itself, and "connect" asks for the session again
         renderStatus();
       });
       socket.on("connect_error", function () {
-        connected = false;
+        conn = "offline";
         renderStatus();
       });
     });
   }
 
   function resetConversation() {
-    if (socket && socket.disconnect) socket.disconnect();
+    if (socket && socket.disconnect) {
+      socket.off(); // the old connection's events no longer concern this conversation
+      socket.disconnect();
+    }
     socket = null;
-    connected = false;
-    confirmed = false;
+    conn = "idle";
     outbox = [];
     state.session = null;
     state.log = [];
