@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from handoff.clock import Clock, SystemClock
+from handoff.masking import mask
 from handoff.queue import CaseQueue, QueueEntry, estimate_wait
 from handoff.sla import SlaPolicy, priority
 from handoff.store import CaseStore, CaseView, ClaimConflict
@@ -204,8 +205,8 @@ class Desk:
             return None  # before the handoff: it is in the package's transcript
         parse = event.get("parse_data") or {}
         emotion = parse.get("emotion") or {}
-        stored = self.store.add_message(
-            case.id, "customer" if kind == "user" else "bot", str(event.get("text") or ""),
+        stored = self.store.add_message(  # masked like the package: phones and ids never in full
+            case.id, "customer" if kind == "user" else "bot", mask(str(event.get("text") or "")),
             intent=(parse.get("intent") or {}).get("name"), emotion=emotion.get("name"),
             confidence=emotion.get("confidence"), event_key=key, at=at)
         if stored is None:
@@ -277,7 +278,9 @@ class Desk:
 
     def note(self, case_id: str, agent: Any, text: str) -> Any:
         case = self.store.get(case_id)
-        return self.store.add_message(case.id, "note", text, author=agent.name)
+        note = self.store.add_message(case.id, "note", text, author=agent.name)
+        self.queue.publish("message", {"case_id": case.id, "role": "note"})
+        return note
 
     def transfer(self, case_id: str, agent: Any, *, to_agent: Optional[Any] = None, team: Optional[str] = None,
                  note: str = "") -> CaseView:

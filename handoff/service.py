@@ -40,6 +40,7 @@ from handoff.store import (
     ClaimConflict,
     InvalidTransition,
     NotAssigned,
+    StoreError,
 )
 from handoff.stream import AsyncEventStream, event_key
 from handoff.texts import HandoffTextsFile
@@ -247,6 +248,7 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, sla_tick: float 
             await off_loop(desk.store.add_message, case.id, "system", f"not delivered: {exc}", author="handoff")
             return error(502, "not_delivered", f"the reply is kept in case {case.id} but did not reach the "
                                                f"customer: {exc}")
+        await off_loop(desk.queue.publish, "message", {"case_id": case.id, "role": "agent", "id": stored.id})
         return json_response({"delivered": True, "duplicate": False, "message": stored.to_dict()}, status=201)
 
     @app.post("/cases/<case_id>/notes")
@@ -304,7 +306,12 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, sla_tick: float 
     async def ack_alert(request: Request, alert_id: int) -> HTTPResponse:
         agent = await agent_of(request)
         supervisor(agent)
-        return json_response({"alert": (await off_loop(desk.store.acknowledge, alert_id, agent.name)).to_dict()})
+        try:
+            alert = await off_loop(desk.store.acknowledge, alert_id, agent.name)
+        except StoreError as exc:
+            raise ApiError(404, "not_found", str(exc)) from exc
+        await off_loop(desk.queue.publish, "alert", {"alert": alert_id, "acknowledged_by": agent.name})
+        return json_response({"alert": alert.to_dict()})
 
     @app.get("/follow-ups")
     async def follow_ups(request: Request) -> HTTPResponse:
