@@ -299,14 +299,24 @@ class CaseStore:
         self._session = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._pg = self.engine.dialect.name == "postgresql"
 
-    def create_schema(self) -> None:
-        """Migrates to head; a process that comes second waits for the first, then finds nothing to do."""
-        with self.engine.begin() as connection:
-            if self._pg:
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
-            config = alembic_config(self.url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+    def create_schema(self, timeout: float = 60.0) -> None:
+        """Migrates to head; a process that comes second waits for the first, then finds nothing to do.
+        SQLite can refuse a second writer at once ("database is locked", e.g. while switching to
+        WAL) instead of waiting, so the migration is retried until `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with self.engine.begin() as connection:
+                    if self._pg:
+                        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+                    config = alembic_config(self.url)
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                return
+            except sa.exc.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2 + random.random() * 0.3)
 
     # -- plumbing -------------------------------------------------------------------------------
 
