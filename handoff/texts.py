@@ -12,13 +12,13 @@ from __future__ import annotations
 import random
 import threading
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional
 
 import yaml
 
 from bot.settings import ROOT
 from bot.settings import load as load_settings
-from shop.knowledge import Knowledge, KnowledgeError, to_traditional
+from shop.knowledge import Knowledge, KnowledgeError, localise
 
 DEFAULT_PATH = ROOT / "nlu_data" / "knowledge" / "handoff.yml"
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
@@ -42,23 +42,6 @@ def language_code(language: Optional[str]) -> str:
 def summary_language(language: Optional[str]) -> str:
     """Agents read summaries in zh (Simplified, whatever the customer's script) or en."""
     return "en" if language_code(language) == "en" else "zh"
-
-
-def _variants(value: Union[str, list[str]], where: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise KnowledgeError(f"{where}: expected a text or a list of texts, got {value!r}")
-
-
-def _localise(entry: Any, where: str) -> dict[str, list[str]]:
-    if not isinstance(entry, Mapping) or "zh" not in entry or "en" not in entry:
-        raise KnowledgeError(f"{where}: needs both `zh` and `en`")
-    texts = {"zh-Hans": _variants(entry["zh"], f"{where}.zh"), "en": _variants(entry["en"], f"{where}.en")}
-    texts["zh-Hant"] = (_variants(entry["zh-Hant"], f"{where}.zh-Hant") if "zh-Hant" in entry
-                        else [to_traditional(t) for t in texts["zh-Hans"]])
-    return texts
 
 
 class _Defaulting(dict[str, Any]):
@@ -85,12 +68,12 @@ class HandoffTexts:
         for category, entry in (raw.get("replies") or {}).items():
             if not isinstance(entry, Mapping):
                 raise KnowledgeError(f"replies.{category}: needs `suggested` and `canned`")
-            self._replies[category] = {kind: _localise(entry.get(kind), f"replies.{category}.{kind}")
+            self._replies[category] = {kind: localise(entry.get(kind), f"replies.{category}.{kind}")
                                        for kind in ("suggested", "canned")}
-        self._lines = {key: _localise(entry, f"lines.{key}") for key, entry in (raw.get("lines") or {}).items()}
-        self._labels = {group: {key: _localise(entry, f"labels.{group}.{key}") for key, entry in (items or {}).items()}
+        self._lines = {key: localise(entry, f"lines.{key}") for key, entry in (raw.get("lines") or {}).items()}
+        self._labels = {group: {key: localise(entry, f"labels.{group}.{key}") for key, entry in (items or {}).items()}
                         for group, items in (raw.get("labels") or {}).items()}
-        self._summary = {key: _localise(entry, f"summary.{key}") for key, entry in (raw.get("summary") or {}).items()}
+        self._summary = {key: localise(entry, f"summary.{key}") for key, entry in (raw.get("summary") or {}).items()}
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH, knowledge: Optional[Knowledge] = None) -> "HandoffTexts":

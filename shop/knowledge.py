@@ -37,7 +37,7 @@ def _variants(value: Union[str, list[str]], where: str) -> list[str]:
     raise KnowledgeError(f"{where}: expected a text or a list of texts, got {value!r}")
 
 
-def _localise(entry: Any, where: str) -> dict[str, list[str]]:
+def localise(entry: Any, where: str) -> dict[str, list[str]]:
     """Every language of one entry, with zh-Hant derived from zh when the file does not give it."""
     if not isinstance(entry, Mapping) or "zh" not in entry or "en" not in entry:
         raise KnowledgeError(f"{where}: needs both `zh` and `en`")
@@ -59,14 +59,14 @@ class Knowledge:
         self._entries: dict[str, dict[str, list[str]]] = {}
         for section in ("answers", "templates"):
             for key, entry in (raw.get(section) or {}).items():
-                self._entries[key] = _localise(entry, f"{section}.{key}")
+                self._entries[key] = localise(entry, f"{section}.{key}")
         self._labels: dict[str, dict[str, dict[str, list[str]]]] = {
-            group: {key: _localise(entry, f"labels.{group}.{key}") for key, entry in items.items()}
+            group: {key: localise(entry, f"labels.{group}.{key}") for key, entry in items.items()}
             for group, items in (raw.get("labels") or {}).items()
         }
         shop = raw.get("shop") or {}
-        self._shop_name = _localise(shop.get("name", {"zh": "本店", "en": "our shop"}), "shop.name")
-        self._hours = _localise(shop.get("hours", {"zh": "", "en": ""}), "shop.hours")
+        self._shop_name = localise(shop.get("name", {"zh": "本店", "en": "our shop"}), "shop.name")
+        self._hours = localise(shop.get("hours", {"zh": "", "en": ""}), "shop.hours")
         self.hotline = str(shop.get("hotline", ""))
 
     @classmethod

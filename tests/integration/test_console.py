@@ -19,22 +19,14 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_pla
 
 from bot.stack import Stack
 from tests.integration.conftest import Agent, ChatCustomer, Inbox, create_agent
+from tests.integration.test_handoff import case_id_in
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_DIR = ROOT / "handoff" / "console"
 SHOTS = ROOT / "results" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CASE_ID = re.compile(r"C-\d{8}-\d{4,}")
 SEVERE_RED = "rgb(211, 47, 47)"  # --severe in console.css
 XSS = "<img src=x onerror=alert(1)>"
-
-
-def case_id_in(texts: list[str]) -> str:
-    for text in texts:
-        found = CASE_ID.search(text)
-        if found:
-            return found.group(0)
-    raise AssertionError(f"no case id in {texts}")
 
 
 class Console:

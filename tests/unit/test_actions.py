@@ -14,13 +14,6 @@ from handoff.desk import Desk, Hours
 from handoff.queue import CaseQueue
 from handoff.store import CaseStore
 from shop.orders import SqlOrderRepository, seed_demo_orders
-from tests.redis_server import RedisServer
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with RedisServer() as server:
-        yield server.url
 
 
 @pytest.fixture()

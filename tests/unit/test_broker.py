@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,20 +17,6 @@ from handoff.stream import AsyncEventStream, EventStream, event_key
 from tests.redis_server import RedisServer
 
 TYPE = "bot.broker.RedisStreamsEventBroker"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[RedisServer]:
-    with RedisServer() as s:
-        yield s
-
-
-@pytest.fixture()
-def client(server: RedisServer) -> Iterator[redis.Redis]:
-    c = redis.Redis.from_url(server.url, decode_responses=True)
-    c.flushall()
-    yield c
-    c.close()
 
 
 def conversation(sender: str, n: int = 3) -> list[dict[str, Any]]:

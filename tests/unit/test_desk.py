@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -13,15 +13,8 @@ from handoff.clock import FakeClock
 from handoff.desk import Conflict, Desk, Forbidden, Hours, team_for
 from handoff.queue import CaseQueue
 from handoff.store import ClaimConflict
-from tests.redis_server import RedisServer
 
 START = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with RedisServer() as server:
-        yield server.url
 
 
 @pytest.fixture()

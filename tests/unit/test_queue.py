@@ -4,7 +4,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -16,20 +16,6 @@ from handoff.queue import CaseQueue, QueueEntry, estimate_wait, listen, parse_me
 from tests.redis_server import RedisServer
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[RedisServer]:
-    with RedisServer() as s:
-        yield s
-
-
-@pytest.fixture()
-def client(server: RedisServer) -> Iterator[redis.Redis]:
-    c = redis.Redis.from_url(server.url, decode_responses=True)
-    c.flushall()
-    yield c
-    c.close()
 
 
 @pytest.fixture()
