@@ -243,3 +243,17 @@ def test_the_same_handoff_on_postgresql(pg_stack: Stack, inbox: Inbox) -> None:
     chat = ChatCustomer(pg_stack, inbox, "chat-pg")
     full_scenario(pg_stack, chat, create_agent(pg_stack, "alice"), create_agent(pg_stack, "bob"), boss)
 
+
+
+def test_conversation_ids_with_any_characters_reach_the_customer(stack: Stack, inbox: Inbox,
+                                                                 supervisor: Agent) -> None:
+    """A REST integrator may use e-mail addresses or names as sender ids; the agent's reply must
+    still reach that conversation (Rasa's API gets the id percent-encoded)."""
+    agent = create_agent(stack, "frank")
+    agent.call("GET", "/queue")
+    customer = ChatCustomer(stack, inbox, "客户 alice@example.com/42?#%")
+    case_id = case_id_in(customer.say("再不退钱我就去12315投诉"))
+    agent.call("POST", f"/cases/{case_id}/claim")
+    mark = customer.mark()
+    agent.call("POST", f"/cases/{case_id}/reply", {"text": "您好，我来处理您的退款"})
+    customer.receives(mark, lambda t: "我来处理" in t)
