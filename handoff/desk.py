@@ -172,7 +172,8 @@ class Desk:
         self._enqueue(case)
         position = self.queue.position(case.id)
         online = self.queue.agents_online()
-        wait = estimate_wait(position, online) if position is not None else None
+        # the customers ahead are served first; with none ahead the wait is a pickup, about a minute
+        wait = estimate_wait(position - 1, online) if position is not None else None
         return Ticket(case, position, wait, online, callback=not available)
 
     def register(self, **case_fields: Any) -> CaseView:
