@@ -10,7 +10,6 @@ in one place.
 from __future__ import annotations
 
 import random
-import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -18,7 +17,7 @@ import yaml
 
 from bot.settings import ROOT
 from bot.settings import load as load_settings
-from shop.knowledge import Knowledge, KnowledgeError, localise
+from shop.knowledge import Knowledge, KnowledgeError, ReloadingFile, localise
 
 DEFAULT_PATH = ROOT / "nlu_data" / "knowledge" / "handoff.yml"
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
@@ -135,29 +134,9 @@ class HandoffTexts:
         return _fill(self._summary[key][code][0], fields)
 
 
-class HandoffTextsFile:
-    """HandoffTexts that reload when the file changes, keeping the last good version on an error."""
+class HandoffTextsFile(ReloadingFile[HandoffTexts]):
+    """handoff.yml, reloaded when trainers edit it."""
 
     def __init__(self, path: Path = DEFAULT_PATH, knowledge: Optional[Knowledge] = None) -> None:
-        self.path = path
+        super().__init__(path, lambda p: HandoffTexts.load(p, knowledge))
         self.knowledge = knowledge
-        self._lock = threading.Lock()
-        self._mtime = -1.0
-        self._current: Optional[HandoffTexts] = None
-        self.last_error: Optional[str] = None
-
-    def get(self) -> HandoffTexts:
-        mtime = self.path.stat().st_mtime
-        if mtime != self._mtime:
-            with self._lock:
-                if mtime != self._mtime:
-                    try:
-                        self._current = HandoffTexts.load(self.path, self.knowledge)
-                        self.last_error = None
-                    except KnowledgeError as exc:
-                        if self._current is None:
-                            raise
-                        self.last_error = str(exc)
-                    self._mtime = mtime
-        assert self._current is not None
-        return self._current

@@ -10,7 +10,7 @@ import random
 import re
 import threading
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Callable, Generic, Mapping, Optional, TypeVar, Union
 
 import opencc
 import yaml
@@ -117,23 +117,28 @@ class _Defaulting(dict[str, Any]):
         return "{" + key + "}"
 
 
-class KnowledgeFile:
-    """A Knowledge that reloads itself when the file changes, keeping the last good version."""
+T = TypeVar("T")
 
-    def __init__(self, path: Path) -> None:
+
+class ReloadingFile(Generic[T]):
+    """A trainer-edited file, parsed again when it changes; a broken edit keeps the last good
+    version (and says why in `last_error`), so a typo never takes the bot down."""
+
+    def __init__(self, path: Path, parse: Callable[[Path], T]) -> None:
         self.path = path
+        self._parse = parse
         self._lock = threading.Lock()
         self._mtime = -1.0
-        self._current: Optional[Knowledge] = None
+        self._current: Optional[T] = None
         self.last_error: Optional[str] = None
 
-    def get(self) -> Knowledge:
+    def get(self) -> T:
         mtime = self.path.stat().st_mtime
         if mtime != self._mtime:
             with self._lock:
                 if mtime != self._mtime:
                     try:
-                        self._current = Knowledge.load(self.path)
+                        self._current = self._parse(self.path)
                         self.last_error = None
                     except KnowledgeError as exc:
                         if self._current is None:
@@ -142,3 +147,10 @@ class KnowledgeFile:
                     self._mtime = mtime
         assert self._current is not None
         return self._current
+
+
+class KnowledgeFile(ReloadingFile[Knowledge]):
+    """The knowledge file (answers.yml), reloaded when trainers edit it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, Knowledge.load)
