@@ -237,10 +237,7 @@ class Desk:
         case is never claimed twice even if Redis lost its data."""
         case = self.store.get(case_id)
         self.queue.claim(case.id)
-        try:
-            claimed = self.store.claim(case.id, agent.id)
-        except ClaimConflict:
-            raise
+        claimed = self.store.claim(case.id, agent.id)  # raises ClaimConflict naming the holder
         self.queue.publish("claimed", {"case_id": claimed.id, "agent": agent.name})
         return claimed
 
