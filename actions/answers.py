@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import acknowledge_feeling, knowledge, language_event, latest_intent, reply_language, say
 from actions.routing import ROUTE_ACTIONS, route_instead
 from shop.dialogue import consecutive_fallbacks
+from shop.routing import route
 
 
 class ActionAnswer(Action):
@@ -42,8 +43,9 @@ class ActionFallback(Action):
         misses = consecutive_fallbacks(tracker.events)
         if misses >= 3:
             # SPEC section 4: the third miss in a row hands off.
-            record = {"level": "none", "reasons": [f"history:{misses}_fallbacks"], "action": "handoff",
-                      "priority": 30, "why": "not understood three times", "intent": "nlu_fallback"}
+            decision = route("none", None, "nlu_fallback", consecutive_fallbacks=misses)
+            record = {"level": "none", "reasons": [f"history:{misses}_fallbacks"], "action": decision.action,
+                      "priority": decision.priority, "why": decision.reason, "intent": "nlu_fallback"}
             return [*language_event(language), SlotSet("route", "handoff"), SlotSet("routing", record),
                     SlotSet("handoff_request", record), FollowupAction(ROUTE_ACTIONS["handoff"])]
         say(dispatcher, "fallback_first" if misses < 2 else "fallback_offer_human", language)

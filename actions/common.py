@@ -9,8 +9,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.language import DEFAULT_LANGUAGE, detect
-from bot.settings import load
+from core.language import DEFAULT_LANGUAGE, detect
+from core.settings import load
+from core.vocabulary import NEGATIVE_EMOTIONS, UPSET_CONFIDENCE
 from handoff.desk import Desk
 from handoff.texts import HandoffTexts, HandoffTextsFile
 from shop.knowledge import Knowledge, KnowledgeFile
@@ -77,14 +78,11 @@ def say(dispatcher: CollectingDispatcher, key: str, language: str, calm: bool = 
     dispatcher.utter_message(text=knowledge().text(key, language, calm=calm, **fields))
 
 
-UPSET_CONFIDENCE = 0.5
-
-
-def upset_emotion(tracker: Tracker) -> Optional[str]:
+def negative_emotion(tracker: Tracker) -> Optional[str]:
     """anger, anxiety or sadness when the customer shows it clearly, else None."""
     emotion = tracker.latest_message.get("emotion") or {}
     name = emotion.get("name")
-    if name in ("anger", "anxiety", "sadness") and float(emotion.get("confidence") or 0.0) >= UPSET_CONFIDENCE:
+    if name in NEGATIVE_EMOTIONS and float(emotion.get("confidence") or 0.0) >= UPSET_CONFIDENCE:
         return str(name)
     return None
 
@@ -92,7 +90,7 @@ def upset_emotion(tracker: Tracker) -> Optional[str]:
 def acknowledge_feeling(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> bool:
     """Before a standard answer to an upset customer: one line that meets their feeling.
     Returns whether the answer that follows should be calm (no exclamation, no emoji)."""
-    emotion = upset_emotion(tracker)
+    emotion = negative_emotion(tracker)
     if emotion is None:
         return False
     say(dispatcher, f"empathy_{emotion}", language)

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import acknowledge_feeling, knowledge, language_event, latest_entity, orders, reply_language, say
 from actions.handoff import case_status_text
 from actions.routing import route_instead
+from core.vocabulary import normalise_case_id
 from shop import replies
 from shop.orders import normalise_order_id
 
@@ -26,7 +27,7 @@ def _order_id(tracker: Tracker) -> Optional[str]:
 
 def _case_id(tracker: Tracker) -> Optional[str]:
     raw = latest_entity(tracker, "case_id")
-    return raw.upper().replace(" ", "") if raw else None
+    return normalise_case_id(raw) if raw else None
 
 
 def answer_order(dispatcher: CollectingDispatcher, order_id: str, language: str, refund: bool) -> None:

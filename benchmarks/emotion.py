@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional
 
 from benchmarks.run import DOC, machine, now, replace_section
 from bot.evaluate import score
-from bot.settings import ROOT
+from core.settings import ROOT
 
 SECTION = "## Complaint and emotion vs SnowNLP"
 SNOWNLP = "snownlp==0.12.3"

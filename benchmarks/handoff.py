@@ -28,7 +28,7 @@ from typing import Any, Optional
 import redis
 
 from benchmarks.run import DOC, machine, now, replace_section
-from bot.settings import ROOT
+from core.settings import ROOT
 from bot.stack import Stack
 from handoff.desk import Desk
 from handoff.queue import CaseQueue

@@ -34,7 +34,7 @@ from types import FrameType
 from typing import Any, Optional
 
 from benchmarks.load import run_load
-from bot.settings import ROOT
+from core.settings import ROOT
 from bot.stack import RASA, Stack, free_port, wait_http
 
 SECTION = "## REST throughput and latency vs plain Rasa"

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence, TypedDict
 
-from bot.language import detect
+from core.language import detect
 
 FIELDS = ("intent", "emotion", "severity", "handoff", "complaint")
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.settings import load
+from core.settings import load
 from bot.stack import Stack
 from bot.train import model_path
 

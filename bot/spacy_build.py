@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.settings import ROOT
+from core.settings import ROOT
 
 PATTERNS = ROOT / "nlu_data" / "entities" / "patterns.yml"
 OUTPUT = ROOT / "build" / "spacy_shop"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import urlparse
 
-from bot.settings import ROOT
+from core.settings import ROOT
 
 PY = sys.executable
 RASA = str(Path(PY).with_name("rasa"))

@@ -10,7 +10,7 @@ import sys
 import time
 
 from bot import spacy_build
-from bot.settings import ROOT, load
+from core.settings import ROOT, load
 
 MODEL_NAME = "shop"
 

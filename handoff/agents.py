@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from bot.settings import load
+from core.settings import load
 from handoff.store import ROLES, CaseStore
 
 

@@ -16,7 +16,8 @@ import redis
 from handoff.clock import Clock, SystemClock
 from handoff.masking import mask
 from handoff.queue import CaseQueue, QueueEntry, estimate_wait
-from handoff.sla import SlaPolicy, priority
+from core.vocabulary import SEVERITIES, priority
+from handoff.sla import SlaPolicy
 from handoff.store import CaseStore, CaseView, ClaimConflict
 
 HUMAN_PHASE = ("queued", "claimed", "callback", "returned")
@@ -96,10 +97,10 @@ class Desk:
 
     @classmethod
     def from_settings(cls, database_url: Optional[str] = None, redis_url: Optional[str] = None) -> "Desk":
-        from bot.settings import load
+        from core.settings import load
 
         settings = load()
-        store = CaseStore(database_url or settings.database_url, sla=SlaPolicy.from_env())
+        store = CaseStore(database_url or settings.database_url, sla=SlaPolicy.from_spec(settings.handoff_sla))
         store.create_schema()
         client = redis.Redis.from_url(redis_url or settings.redis_url, decode_responses=True)
         desk = cls(store, CaseQueue(client))
@@ -148,7 +149,7 @@ class Desk:
                 category=category, severity=severity, emotion=emotion, reasons=reasons,
                 priority=priority(severity, emotion), handoff=handoff, queue_status=queue_status, summary=summary,
                 package=package, team=team)
-        level = max(existing.severity, severity, key=_LEVELS.index)
+        level = max(existing.severity, severity, key=SEVERITIES.index)
         fields: dict[str, Any] = {
             "severity": level, "emotion": emotion or existing.emotion, "reasons": reasons or existing.reasons,
             "priority": max(existing.priority, priority(level, emotion, existing.breaches)),
@@ -325,7 +326,6 @@ class Desk:
         return alerts
 
 
-_LEVELS = ["none", "general", "important", "severe"]
 
 
 def case_row(case: CaseView) -> dict[str, Any]:

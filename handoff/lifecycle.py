@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from typing import Mapping
 
-RECEIVED = "received"
-INVESTIGATING = "investigating"
-SOLUTION_PROPOSED = "solution_proposed"
-IN_PROGRESS = "in_progress"
-FOLLOW_UP = "follow_up"
-CLOSED = "closed"
-REOPENED = "reopened"
+from core.vocabulary import (
+    CASE_STATES,
+    CLOSED,
+    FOLLOW_UP,
+    IN_PROGRESS,
+    INVESTIGATING,
+    RECEIVED,
+    REOPENED,
+    SOLUTION_PROPOSED,
+)
 
-STATES: tuple[str, ...] = (RECEIVED, INVESTIGATING, SOLUTION_PROPOSED, IN_PROGRESS, FOLLOW_UP, CLOSED, REOPENED)
-OPEN_STATES: frozenset[str] = frozenset(STATES) - {CLOSED}
+STATES = CASE_STATES  # the states themselves are shared vocabulary; the moves between them are ours
 
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     RECEIVED: (INVESTIGATING, SOLUTION_PROPOSED, IN_PROGRESS, FOLLOW_UP, CLOSED),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+from core.vocabulary import SEVERITIES
 from handoff.masking import mask, mask_value
 from handoff.summary import summarize
 from handoff.texts import HandoffTexts, language_code, summary_language
@@ -18,7 +19,6 @@ from handoff.texts import HandoffTexts, language_code, summary_language
 __all__ = ["MAX_TRANSCRIPT", "HandoffTexts", "build_package"]
 
 MAX_TRANSCRIPT = 200
-LEVELS = ("none", "general", "important", "severe")
 # Slots the bot keeps for itself; the package shows their content elsewhere (severity, routing)
 # or they mean nothing to an agent.
 INTERNAL_SLOTS = frozenset({"routing", "handoff_request", "requested_slot", "session_started_metadata", "route",
@@ -182,7 +182,7 @@ def _severity(case: Optional[Mapping[str, Any]], handoff_request: Any,
                 sessions[-1].append(graded)
     for session in reversed(sessions):
         if session:
-            return max(reversed(session), key=lambda g: LEVELS.index(g["level"]))
+            return max(reversed(session), key=lambda g: SEVERITIES.index(g["level"]))
     return {"level": "none", "reasons": []}
 
 
@@ -190,7 +190,7 @@ def _grade(severity: Any, reasons: Any) -> Optional[dict[str, Any]]:
     """{"level", "reasons"} from a level string or a {"level", "reasons"} dict; None if unknown."""
     if isinstance(severity, Mapping):
         severity, reasons = severity.get("level"), severity.get("reasons") if reasons is None else reasons
-    if severity not in LEVELS:
+    if severity not in SEVERITIES:
         return None
     listed = [str(r) for r in reasons] if isinstance(reasons, list | tuple) else []
     return {"level": str(severity), "reasons": listed}

@@ -377,10 +377,10 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, sla_tick: float 
 
 
 def build(port: Optional[int] = None) -> tuple[Sanic, int]:
-    from bot.settings import load
+    from core.settings import load
 
     settings = load()
-    store = CaseStore(settings.database_url, sla=SlaPolicy.from_env())
+    store = CaseStore(settings.database_url, sla=SlaPolicy.from_spec(settings.handoff_sla))
     store.create_schema()
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
     desk = Desk(store, CaseQueue(client))

@@ -1,17 +1,12 @@
-"""SLA targets and queue priority (SPEC §7); targets come from the environment so tests can shorten them."""
+"""SLA targets (SPEC §7); HANDOFF_SLA overrides them, so a shop (or a test) can set its own."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Mapping, Optional
 
-SEVERITIES: tuple[str, ...] = ("none", "general", "important", "severe")
-BASE_PRIORITY: Mapping[str, int] = {"severe": 100, "important": 60, "general": 30, "none": 20}
-UPSET_EMOTIONS = frozenset({"anger", "anxiety"})
-UPSET_BONUS = 20
-BREACH_BONUS = 15
+from core.vocabulary import SEVERITIES, check_severity
 
 
 @dataclass(frozen=True)
@@ -35,9 +30,7 @@ class SlaPolicy:
     targets: Mapping[str, SlaTarget] = field(default_factory=_default_targets)
 
     def target(self, severity: Optional[str]) -> SlaTarget:
-        key = severity or "none"
-        if key not in SEVERITIES:
-            raise ValueError(f"unknown severity {severity!r}; one of {', '.join(SEVERITIES)}")
+        key = check_severity(severity)
         if key in self.targets:
             return self.targets[key]
         return self.targets.get("general") or _default_targets()["general"]
@@ -48,9 +41,9 @@ class SlaPolicy:
         return opened_at + t.first_response, opened_at + t.resolution
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> SlaPolicy:
+    def from_spec(cls, raw: str) -> SlaPolicy:
         """Defaults overridden by HANDOFF_SLA="severe=60/14400,important=300/86400" (seconds)."""
-        raw = (env if env is not None else os.environ).get("HANDOFF_SLA", "").strip()
+        raw = raw.strip()
         return cls(targets={**_default_targets(), **parse_targets(raw)}) if raw else cls()
 
 
@@ -74,11 +67,3 @@ def parse_targets(raw: str) -> dict[str, SlaTarget]:
         targets[name] = SlaTarget(timedelta(seconds=seconds[0]), timedelta(seconds=seconds[1]))
     return targets
 
-
-def priority(severity: Optional[str], emotion: Optional[str], breached: int = 0) -> int:
-    """Higher is served first: severity, then an upset customer, then every SLA already missed."""
-    key = severity or "none"
-    if key not in BASE_PRIORITY:
-        raise ValueError(f"unknown severity {severity!r}; one of {', '.join(SEVERITIES)}")
-    bonus = UPSET_BONUS if emotion in UPSET_EMOTIONS else 0
-    return BASE_PRIORITY[key] + bonus + BREACH_BONUS * max(0, breached)

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
+from core.vocabulary import CLOSED, FOLLOW_UP, FOLLOWED_UP, RECEIVED, REOPENED, SEVERITIES, normalise_case_id
 from handoff import lifecycle
 from handoff.clock import Clock, SystemClock, as_utc
-from handoff.lifecycle import CLOSED, FOLLOW_UP, RECEIVED, REOPENED, InvalidTransition
+from handoff.lifecycle import InvalidTransition
 from handoff.models import (
     AgentRow,
     AlertRow,
@@ -38,7 +39,7 @@ from handoff.models import (
     SlaEventRow,
     TransitionRow,
 )
-from handoff.sla import SEVERITIES, SlaPolicy
+from handoff.sla import SlaPolicy
 
 __all__ = [
     "AgentNotFound", "AgentView", "AlertView", "CaseClosed", "CaseNotFound", "CaseStore", "CaseView",
@@ -54,7 +55,6 @@ MESSAGE_ROLES = ("customer", "bot", "agent", "note", "system")
 BREACH_KINDS = ("first_response", "resolution")
 ALERT_KINDS = ("sla_breach", "spike")
 ALERT_LEVELS = ("important", "severe")
-FOLLOWED_UP = ("important", "severe")  # severities that get a scheduled 回访
 UPDATABLE = frozenset({
     "severity", "emotion", "reasons", "priority", "summary", "package", "queue_status", "handoff", "team",
     "callback_contact", "category",
@@ -221,11 +221,6 @@ class FollowUpView(_View):
     created_at: datetime
 
 
-def normalise_case_id(raw: str) -> str:
-    """'c-20261122-0001 ' → 'C-20261122-0001': customers type ids by hand."""
-    return raw.strip().upper()
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -294,7 +289,7 @@ class CaseStore:
     def __init__(self, url: str, clock: Optional[Clock] = None, sla: Optional[SlaPolicy] = None) -> None:
         self.url = url
         self.clock: Clock = clock or SystemClock()
-        self.sla = sla or SlaPolicy.from_env()
+        self.sla = sla or SlaPolicy()
         self.engine = make_engine(url)
         self._session = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._pg = self.engine.dialect.name == "postgresql"

@@ -15,17 +15,15 @@ from typing import Any, Mapping, Optional
 
 import yaml
 
-from bot.settings import ROOT
-from bot.settings import load as load_settings
+from core.settings import load as load_settings
+from core.vocabulary import CASE_STATES
 from shop.knowledge import Knowledge, KnowledgeError, ReloadingFile, localise
 
-DEFAULT_PATH = ROOT / "nlu_data" / "knowledge" / "handoff.yml"
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 FALLBACK_CATEGORY = "complain_general"
 LINE_KEYS = ("handoff_queued", "handoff_wait_unknown", "agent_joined", "case_resolved_ask_rating", "rating_thanks",
              "rating_invalid", "ask_rating_comment", "callback_ask_contact", "callback_recorded", "case_status",
              "case_not_found")
-CASE_STATES = ("received", "investigating", "solution_proposed", "in_progress", "follow_up", "closed", "reopened")
 
 
 def language_code(language: Optional[str]) -> str:
@@ -75,8 +73,9 @@ class HandoffTexts:
         self._summary = {key: localise(entry, f"summary.{key}") for key, entry in (raw.get("summary") or {}).items()}
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_PATH, knowledge: Optional[Knowledge] = None) -> "HandoffTexts":
+    def load(cls, path: Optional[Path] = None, knowledge: Optional[Knowledge] = None) -> "HandoffTexts":
         """The file at `path`; without `knowledge`, the shop's knowledge file for the labels it keeps."""
+        path = path or load_settings().handoff_texts_file
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
@@ -137,6 +136,6 @@ class HandoffTexts:
 class HandoffTextsFile(ReloadingFile[HandoffTexts]):
     """handoff.yml, reloaded when trainers edit it."""
 
-    def __init__(self, path: Path = DEFAULT_PATH, knowledge: Optional[Knowledge] = None) -> None:
-        super().__init__(path, lambda p: HandoffTexts.load(p, knowledge))
+    def __init__(self, path: Optional[Path] = None, knowledge: Optional[Knowledge] = None) -> None:
+        super().__init__(path or load_settings().handoff_texts_file, lambda p: HandoffTexts.load(p, knowledge))
         self.knowledge = knowledge

@@ -15,7 +15,7 @@ import spacy
 import yaml
 from spacy.matcher import PhraseMatcher
 
-from bot.language import fold
+from core.language import fold
 
 
 class LexiconError(ValueError):

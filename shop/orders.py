@@ -158,7 +158,7 @@ def seed_demo_orders(repo: SqlOrderRepository) -> int:
 
 
 if __name__ == "__main__":
-    from bot.settings import load
+    from core.settings import load
 
     settings = load()
     settings.var_dir.mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from bot.settings import ROOT
+from core.settings import DATA_DIR
 from shop.lexicon import LexiconError, TermMatcher, read_lexicon
 
-LEXICON = ROOT / "nlu_data" / "lexicons" / "risk.yml"
+LEXICON = DATA_DIR / "lexicons" / "risk.yml"
 KINDS = ("safety_health", "legal_threat", "regulator", "media", "fraud_account", "abuse", "repeat_contact")
 __all__ = ["KINDS", "LEXICON", "LexiconError", "RiskMatcher", "risks"]
 

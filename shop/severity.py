@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-LEVELS = ("none", "general", "important", "severe")
+from core.vocabulary import UPSET_CONFIDENCE, UPSET_EMOTIONS, one_level_up, raise_to
+
 SEVERE_RISKS = ("safety_health", "legal_threat", "regulator", "media", "fraud_account")
 # Core product, money and security complaints are at least important; the rest start general.
 CORE_CATEGORIES = ("complain_product_quality", "complain_billing", "complain_refund", "complain_false_advertising",
                    "complain_privacy_security")
-UPSET = ("anger", "anxiety")
-INTENSE = 0.5  # emotion confidence from which anger or anxiety counts as upset
 
 
 @dataclass(frozen=True)
@@ -44,13 +43,9 @@ class Grade:
     reasons: list[str] = field(default_factory=list)
 
 
-def _raise(level: str, to_at_least: str) -> str:
-    return max(level, to_at_least, key=LEVELS.index)
-
-
 def grade(intent: str, emotion: Optional[str] = None, emotion_confidence: float = 0.0,
           risks: tuple[str, ...] | list[str] = (), history: History = History(),
-          impact: Optional[Impact] = None, complaint: Optional[bool] = None, intense: float = INTENSE) -> Grade:
+          impact: Optional[Impact] = None, complaint: Optional[bool] = None, intense: float = UPSET_CONFIDENCE) -> Grade:
     """The level and its reasons. A complaint starts at its impact (learned) or, without one,
     at its category's level; upset emotion, risks and history can only raise it."""
     complaint = intent.startswith("complain_") if complaint is None else complaint
@@ -63,18 +58,18 @@ def grade(intent: str, emotion: Optional[str] = None, emotion_confidence: float 
             reasons.append(f"impact:{'material' if impact.level == 'important' else 'minor'}({impact.confidence:.2f})")
         else:
             level = "important" if intent in CORE_CATEGORIES else "general"
-    upset = emotion in UPSET and emotion_confidence >= intense
+    upset = emotion in UPSET_EMOTIONS and emotion_confidence >= intense
     if emotion is not None and (complaint or upset):
         reasons.append(f"emotion:{emotion}({emotion_confidence:.2f})")
     if complaint and upset:
-        level = _raise(level, "important")
+        level = raise_to(level, "important")
     for risk in risks:
         reasons.append(f"risk:{risk}")
         if risk in SEVERE_RISKS or risk == "repeat_contact":
             # Repeated unresolved contact is severe whatever the wording: "第三次问了" is a complaint.
             level = "severe"
         elif risk == "abuse" and (complaint or upset):
-            level = _raise(level, "important")
+            level = raise_to(level, "important")
     return with_history(Grade(level, reasons), history)
 
 
@@ -84,16 +79,16 @@ def with_history(graded: Grade, history: History) -> Grade:
     contacts = history.contact_number + (history.earlier_cases if level != "none" else 0)
     if history.earlier_cases and level != "none":
         reasons.append(f"history:earlier_cases({history.earlier_cases})")
-        level = _raise(level, "important")
+        level = raise_to(level, "important")
     if contacts >= 3:
         reasons.append(f"history:{_ordinal(contacts)}_contact")
-        level = _raise(level, "severe" if level != "none" else "important")
+        level = raise_to(level, "severe" if level != "none" else "important")
     if history.emotion_rising and level != "none":
         reasons.append("history:emotion_rising")
-        level = LEVELS[min(LEVELS.index(level) + 1, len(LEVELS) - 1)]
+        level = one_level_up(level)
     if history.consecutive_fallbacks >= 2:
         reasons.append(f"history:{history.consecutive_fallbacks}_fallbacks")
-        level = _raise(level, "general")
+        level = raise_to(level, "general")
     return Grade(level, reasons)
 
 

@@ -30,9 +30,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
 from bot.components.linear_intent import _sentence_features, softmax
+from core.vocabulary import EMOTIONS
 from shop.lexicon import TermMatcher, fingerprint, read_lexicon
 
-EMOTIONS = ("anger", "anxiety", "sadness", "joy", "surprise", "neutral")
 EMOTION_KEY = "emotion"
 EMOTION_RANKING_KEY = "emotion_ranking"
 COMPLAINT_KEY = "complaint_score"

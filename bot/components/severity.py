@@ -26,15 +26,15 @@ from sklearn.linear_model import LogisticRegression
 from bot.components.emotion import COMPLAINT_KEY, EMOTION_KEY, example_label
 from bot.components.linear_intent import _sentence_features
 from bot.components.risk import RISKS_KEY
+from core.vocabulary import COMPLAINT_SEVERITIES, NEGATIVE_EMOTIONS, UPSET_CONFIDENCE
 from shop.routing import route
-from shop.severity import LEVELS, Impact, grade
+from shop.severity import Impact, grade
 
 SEVERITY_KEY = "severity"
 COMPLAINT_FLAG = "complaint"
 HANDOFF_KEY = "handoff"
 ROUTE_KEY = "route"
 _FILE = "impact.pkl"
-NEGATIVE = ("anger", "anxiety", "sadness")
 # Intents that say nothing about a task: if their wording reads as a complaint, it is one.
 NON_TASK = ("nlu_fallback", "out_of_scope", "praise", "thank", "affirm", "deny", "greet", "goodbye", "inform",
             "bot_challenge")
@@ -48,7 +48,7 @@ class SeverityGrader(GraphComponent):
         # (the intent then becomes complain_general, so the dialogue treats it as one);
         # intense: emotion confidence from which anger/anxiety raise the level.
         return {"featurizers": ["ngrams"], "C": 2.0, "complaint_threshold": 0.5, "override_intent": True,
-                "intense": 0.5, "random_seed": 42}
+                "intense": UPSET_CONFIDENCE, "random_seed": 42}
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  impact: Optional[LogisticRegression] = None) -> None:
@@ -79,9 +79,9 @@ class SeverityGrader(GraphComponent):
             label = example_label(message, SEVERITY_KEY)
             if label is None or not str(message.get(INTENT)).startswith("complain_"):
                 continue
-            if label not in LEVELS[1:]:
+            if label not in COMPLAINT_SEVERITIES:
                 raise ValueError(f"training example {message.get('text')!r}: severity {label!r} is not one of "
-                                 f"{', '.join(LEVELS[1:])}")
+                                 f"{', '.join(COMPLAINT_SEVERITIES)}")
             features = _sentence_features(message, self._config["featurizers"])
             if features is not None:
                 rows.append(features)
@@ -114,7 +114,7 @@ class SeverityGrader(GraphComponent):
             complaint = intent.startswith("complain_")
             # A complaint in other words: the wording reads as one and the customer is unhappy.
             worded = score is not None and score >= self._config["complaint_threshold"] \
-                and emotion.get("name") in NEGATIVE
+                and emotion.get("name") in NEGATIVE_EMOTIONS
             if not complaint and intent in NON_TASK and worded:
                 complaint = True
                 if self._config["override_intent"]:

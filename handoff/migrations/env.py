@@ -31,7 +31,7 @@ def _url() -> str:
     url = context.config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from bot.settings import load
+    from core.settings import load
 
     return load().database_url
 

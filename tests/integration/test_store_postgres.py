@@ -15,7 +15,8 @@ from alembic.migration import MigrationContext
 
 from handoff.clock import FakeClock
 from handoff.models import Base
-from handoff.sla import SlaPolicy, priority
+from core.vocabulary import priority
+from handoff.sla import SlaPolicy
 from handoff.store import CaseStore, ClaimConflict, InvalidTransition
 from tests.pg import start_postgres
 

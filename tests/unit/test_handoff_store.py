@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bot.settings import ROOT
+from core.settings import ROOT
 from handoff.clock import FakeClock
 from handoff.models import Base
-from handoff.sla import SlaPolicy, priority
+from core.vocabulary import priority
+from handoff.sla import SlaPolicy
 from handoff.store import (
     CaseClosed,
     CaseNotFound,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ROOT
+from core.settings import ROOT
 from shop.knowledge import Knowledge, KnowledgeError, KnowledgeFile
 
 SHIPPED = ROOT / "nlu_data" / "knowledge" / "answers.yml"

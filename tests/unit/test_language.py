@@ -1,6 +1,6 @@
 import pytest
 
-from bot.language import detect
+from core.language import detect
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 import pytest
 
 from handoff import lifecycle
-from handoff.lifecycle import OPEN_STATES, STATES, TRANSITIONS, InvalidTransition, check
+from core.vocabulary import OPEN_STATES
+from handoff.lifecycle import STATES, TRANSITIONS, InvalidTransition, check
 
 
 @pytest.mark.parametrize(("current", "target"), [

@@ -10,7 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from bot.components.ngrams import _Table
-from bot.language import fold
+from core.language import fold
 
 TEXTS = ["订单 20251103887 到哪了", "請問退貨規定是什麼", "where is my order", "退款什么时候到账 refund", "谢谢"]
 

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from bot.settings import ROOT
+from core.settings import ROOT
 from shop import replies
 from shop.knowledge import Knowledge
 from shop.orders import SqlOrderRepository, normalise_order_id, seed_demo_orders

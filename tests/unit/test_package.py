@@ -9,7 +9,7 @@ from typing import Any, Optional
 import pytest
 import yaml
 
-from bot.settings import ROOT
+from core.settings import ROOT
 from handoff.package import MAX_TRANSCRIPT, build_package
 from handoff.summary import pick_quote, summarize
 from handoff.texts import CASE_STATES, LINE_KEYS, HandoffTexts, HandoffTextsFile, language_code

@@ -2,7 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from handoff.sla import SlaPolicy, priority
+from core.vocabulary import priority
+from handoff.sla import SlaPolicy
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
@@ -22,17 +23,17 @@ def test_unknown_severity_is_refused() -> None:
 
 
 def test_environment_shortens_targets() -> None:
-    sla = SlaPolicy.from_env({"HANDOFF_SLA": "severe=2/10, general=5/60"})
+    sla = SlaPolicy.from_spec("severe=2/10, general=5/60")
     assert sla.deadlines("severe", T0) == (T0 + timedelta(seconds=2), T0 + timedelta(seconds=10))
     assert sla.deadlines("none", T0) == (T0 + timedelta(seconds=5), T0 + timedelta(seconds=60))
     assert sla.deadlines("important", T0)[0] == T0 + timedelta(minutes=5)
-    assert SlaPolicy.from_env({}) == SlaPolicy()
+    assert SlaPolicy.from_spec("") == SlaPolicy()
 
 
 @pytest.mark.parametrize("raw", ["severe=60", "severe:60/100", "urgent=1/2", "severe=a/2", "severe=0/10"])
 def test_malformed_environment_is_a_clear_error(raw: str) -> None:
     with pytest.raises(ValueError, match="HANDOFF_SLA"):
-        SlaPolicy.from_env({"HANDOFF_SLA": raw})
+        SlaPolicy.from_spec(raw)
 
 
 def test_priority() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from bot.language import detect
-from bot.settings import ROOT
+from core.language import detect
+from core.settings import ROOT
 
 NLU = ROOT / "nlu_data" / "nlu"
 HELDOUT = sorted((ROOT / "tests" / "data").glob("heldout_*.jsonl"))

@@ -1,0 +1,77 @@
+"""Every setting of the assistant, read from the environment in one place.
+
+One code base serves a laptop, CI and several machines; what differs between them is only the
+environment. Reading it here, once, into a frozen object means every process and every room sees
+the same defaults, and a reader finds every knob in one file (README, "Settings").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "nlu_data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # where state lives
+    database_url: str
+    redis_url: str
+    var_dir: Path
+    model_dir: Path
+    # trainers' files
+    knowledge_file: Path
+    handoff_texts_file: Path
+    # ports and addresses
+    action_port: int
+    rasa_port: int
+    rasa_url: str
+    rasa_token: Optional[str]
+    handoff_host: str
+    handoff_port: int
+    event_stream: str
+    # the agents' desk
+    handoff_sla: str  # "severe=60/14400,…" seconds; parsed by handoff.sla
+    handoff_sla_tick: float  # seconds between SLA sweeps
+    handoff_presence_ttl: int  # an agent counts as online this long after its last request
+    handoff_teams: Mapping[str, str] = field(default_factory=dict)  # complaint category → team
+    handoff_hours: str = ""  # "09:00-21:00"; empty: round the clock
+    handoff_tz: str = "Asia/Shanghai"
+
+
+def parse_teams(spec: str) -> dict[str, str]:
+    """HANDOFF_TEAMS="complain_billing=billing,complain_privacy_security=security"."""
+    pairs = (part.split("=", 1) for part in spec.split(",") if "=" in part)
+    return {category.strip(): team.strip() for category, team in pairs if category.strip() and team.strip()}
+
+
+def load(env: Optional[Mapping[str, str]] = None) -> Settings:
+    """The settings of this process (or of `env`, for tests and for the launcher's children)."""
+    e = os.environ if env is None else env
+    var_dir = Path(e.get("SHOP_VAR_DIR", ROOT / "var"))
+    rasa_port = int(e.get("RASA_PORT", "5005"))
+    return Settings(
+        database_url=e.get("DATABASE_URL", f"sqlite:///{var_dir / 'shop.db'}"),
+        redis_url=e.get("REDIS_URL", "redis://localhost:6379/0"),
+        var_dir=var_dir,
+        model_dir=Path(e.get("MODEL_DIR", ROOT / "models")),
+        knowledge_file=Path(e.get("KNOWLEDGE_FILE", DATA_DIR / "knowledge" / "answers.yml")),
+        handoff_texts_file=Path(e.get("HANDOFF_TEXTS_FILE", DATA_DIR / "knowledge" / "handoff.yml")),
+        action_port=int(e.get("ACTION_PORT", "5055")),
+        rasa_port=rasa_port,
+        rasa_url=e.get("RASA_URL", f"http://localhost:{rasa_port}"),
+        rasa_token=e.get("RASA_TOKEN") or None,
+        handoff_host=e.get("HANDOFF_HOST", "0.0.0.0"),
+        handoff_port=int(e.get("HANDOFF_PORT", "8000")),
+        event_stream=e.get("RASA_EVENT_STREAM", "rasa:events"),
+        handoff_sla=e.get("HANDOFF_SLA", "").strip(),
+        handoff_sla_tick=float(e.get("HANDOFF_SLA_TICK", "5")),
+        handoff_presence_ttl=int(e.get("HANDOFF_PRESENCE_TTL", "90")),
+        handoff_teams=parse_teams(e.get("HANDOFF_TEAMS", "")),
+        handoff_hours=e.get("HANDOFF_HOURS", "").strip(),
+        handoff_tz=e.get("HANDOFF_TZ", "Asia/Shanghai"),
+    )

@@ -1,0 +1,87 @@
+"""The words every room shares, each defined once: severity (预警 levels), emotions, the case
+lifecycle states, case ids and the one priority scale.
+
+Routing (`shop.routing`), the queue (`handoff.queue` via `handoff.desk`), the SLA clock and the
+handoff package all read these, so a severe angry customer has the same priority in the routing
+slot the bot sets and in the queue the agent works (see docs/handoff.md, "Priority").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Optional
+
+# --- severity (SPEC §2) -------------------------------------------------------------------------
+
+SEVERITIES: tuple[str, ...] = ("none", "general", "important", "severe")
+COMPLAINT_SEVERITIES: tuple[str, ...] = SEVERITIES[1:]
+FOLLOWED_UP: tuple[str, ...] = ("important", "severe")  # severities whose cases get a scheduled 回访
+
+
+def check_severity(level: Optional[str]) -> str:
+    """The level, `none` for a missing one; a clear error for a word that is not a level."""
+    key = level or "none"
+    if key not in SEVERITIES:
+        raise ValueError(f"unknown severity {level!r}; one of {', '.join(SEVERITIES)}")
+    return key
+
+
+def severity_rank(level: str) -> int:
+    return SEVERITIES.index(check_severity(level))
+
+
+def raise_to(level: str, at_least: str) -> str:
+    """Evidence only ever raises a level: the higher of the two."""
+    return max(check_severity(level), check_severity(at_least), key=SEVERITIES.index)
+
+
+def one_level_up(level: str) -> str:
+    return SEVERITIES[min(severity_rank(level) + 1, len(SEVERITIES) - 1)]
+
+
+# --- emotions (SPEC §2; one to one with SMP2020-EWECT's classes) ---------------------------------
+
+EMOTIONS: tuple[str, ...] = ("anger", "anxiety", "sadness", "joy", "surprise", "neutral")
+# Upset: anger or anxiety. It raises a complaint's level (SPEC §3) and a case's queue priority.
+UPSET_EMOTIONS: frozenset[str] = frozenset({"anger", "anxiety"})
+# Negative: upset or disappointed. The bot meets these with an empathy line and a calm answer.
+NEGATIVE_EMOTIONS: frozenset[str] = UPSET_EMOTIONS | {"sadness"}
+# The emotion confidence from which a feeling counts as shown clearly.
+UPSET_CONFIDENCE = 0.5
+
+# --- case lifecycle (SPEC §6, 受理→调查→方案→实施→回访) -----------------------------------------------
+
+RECEIVED = "received"
+INVESTIGATING = "investigating"
+SOLUTION_PROPOSED = "solution_proposed"
+IN_PROGRESS = "in_progress"
+FOLLOW_UP = "follow_up"
+CLOSED = "closed"
+REOPENED = "reopened"
+CASE_STATES: tuple[str, ...] = (RECEIVED, INVESTIGATING, SOLUTION_PROPOSED, IN_PROGRESS, FOLLOW_UP, CLOSED,
+                                REOPENED)
+OPEN_STATES: frozenset[str] = frozenset(CASE_STATES) - {CLOSED}
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_case_id(raw: str) -> str:
+    """'c-20261122-0001 ', 'C-2026 1122-0001' → 'C-20261122-0001': customers type ids by hand."""
+    return _SPACE.sub("", raw).upper()
+
+
+# --- priority: one scale for the routing slot and the queue (SPEC §4, §7) -----------------------------
+
+BASE_PRIORITY: Mapping[str, int] = {"severe": 100, "important": 60, "general": 30, "none": 20}
+UPSET_BONUS = 20  # an upset customer goes ahead of a calm one of the same level
+BREACH_BONUS = 15  # every SLA deadline already missed moves the case up again
+
+
+def priority(severity: Optional[str], emotion: Optional[str], breached: int = 0) -> int:
+    """Higher is served first: severity, then an upset customer, then every SLA already missed.
+
+    SPEC §4's order holds: severe (100, 120 upset) > important and angry (80) > important and
+    calm (60) > general (30, 50 upset) > a plain request for a person (20, 40 upset).
+    """
+    bonus = UPSET_BONUS if emotion in UPSET_EMOTIONS else 0
+    return BASE_PRIORITY[check_severity(severity)] + bonus + BREACH_BONUS * max(0, breached)
