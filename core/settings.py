@@ -26,6 +26,9 @@ class Settings:
     # trainers' files
     knowledge_file: Path
     handoff_texts_file: Path
+    # static pages the handoff service serves: the customers' widget and the agents' console
+    widget_dir: Path
+    console_dir: Path
     # ports and addresses
     action_port: int
     rasa_port: int
@@ -61,6 +64,8 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         model_dir=Path(e.get("MODEL_DIR", ROOT / "models")),
         knowledge_file=Path(e.get("KNOWLEDGE_FILE", DATA_DIR / "knowledge" / "answers.yml")),
         handoff_texts_file=Path(e.get("HANDOFF_TEXTS_FILE", DATA_DIR / "knowledge" / "handoff.yml")),
+        widget_dir=Path(e.get("WIDGET_DIR", ROOT / "connectors" / "web")),
+        console_dir=Path(e.get("CONSOLE_DIR", ROOT / "handoff" / "console")),
         action_port=int(e.get("ACTION_PORT", "5055")),
         rasa_port=rasa_port,
         rasa_url=e.get("RASA_URL", f"http://localhost:{rasa_port}"),
