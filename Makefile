@@ -12,23 +12,24 @@ export RASA_TELEMETRY_ENABLED := false
         integration benchmark benchmark-emotion benchmark-handoff agent clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed ## install Debian packages and the Python 3.10 venv (idempotent)
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/setup.sh
 	bash scripts/setup.sh
 
 spacy: setup ## build the rule-based spaCy entity pipeline from nlu_data/entities/
-	$(PY) -m bot.spacy_build
+	$(PY) -m tools.spacy_build
 
 train: setup ## train the model unless one from the same data and config exists
-	$(PY) -m bot.train
+	$(PY) -m tools.train
 
 run: setup train ## start the whole assistant (Redis, action server, Rasa, handoff service) and print its URLs
-	$(PY) -m bot.launcher
+	$(PY) -m tools.launcher
 
-lint: setup ## ruff
+lint: setup ## ruff, then the import layers of pyproject.toml [tool.importlinter]
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 
 typecheck: setup ## mypy
 	$(VENV)/bin/mypy
@@ -44,12 +45,12 @@ stories: train ## story tests with --fail-on-prediction-errors
 		--out results/stories --no-plot
 
 evaluate: train ## score the held-out files; per-language gates (intent; emotion F1, severity, severe recall, handoff)
-	$(PY) -m bot.evaluate tests/data/heldout_en.jsonl tests/data/heldout_zh_*.jsonl --gate intent=0.93
-	$(PY) -m bot.evaluate tests/data/heldout_emotion_*.jsonl --gate emotion:macro_f1=0.83 \
+	$(PY) -m tools.evaluate tests/data/heldout_en.jsonl tests/data/heldout_zh_*.jsonl --gate intent=0.93
+	$(PY) -m tools.evaluate tests/data/heldout_emotion_*.jsonl --gate emotion:macro_f1=0.83 \
 		--gate severity=0.9 --gate severity:severe_recall=0.97 --gate handoff=0.94
 
 evaluate-bitext: train ## score ../shared/data/en_intent_bitext_dev.jsonl (measurement only)
-	$(PY) -m bot.evaluate ../shared/data/en_intent_bitext_dev.jsonl
+	$(PY) -m tools.evaluate ../shared/data/en_intent_bitext_dev.jsonl
 
 integration: train ## end-to-end tests against the real running processes
 	$(PY) -m pytest -q tests/integration

@@ -34,7 +34,7 @@ def desk() -> Desk:
     """Cases and the queue, shared with the handoff service (same database, same Redis)."""
     global _desk
     if _desk is None:
-        _desk = Desk.from_settings()
+        _desk = Desk.from_settings(load())
     return _desk
 
 

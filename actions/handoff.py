@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import desk, handoff_texts, language_event, latest_intent, reply_language
-from handoff.desk import Ticket
+from handoff.desk import PackageBuilder, Ticket
 from handoff.package import build_package
 from handoff.store import CaseNotFound, CaseView
 
@@ -64,29 +64,29 @@ def case_fields(tracker: Tracker, language: str) -> dict[str, Any]:
             "emotion": record.get("emotion"), "reasons": list(record.get("reasons") or [])}
 
 
-def attach_package(tracker: Tracker, case: CaseView, language: str) -> CaseView:
-    """The handoff package of SPEC section 5, stored with the case for the agent's pickup."""
-    service = desk()
-    earlier = [c.to_dict() for c in service.earlier_cases(case.customer_id, exclude=case.id)]
-    package = build_package(list(tracker.events), conversation_id=tracker.sender_id, channel=case.channel,
-                            language=language, case=case.to_dict(), slots=dict(tracker.slots),
-                            earlier_cases=earlier,
-                            sla={"first_response_due": case.first_response_due.isoformat(),
-                                 "resolution_due": case.resolution_due.isoformat()},
-                            texts=handoff_texts())
-    return service.store.update(case.id, package=package, summary=str(package.get("summary") or ""))
+def package_builder(tracker: Tracker, language: str) -> PackageBuilder:
+    """The handoff package of SPEC section 5, for the agent's pickup: the desk builds it from the
+    case as it is about to be written (its id, its deadlines) and writes both at once."""
+
+    def build(case: CaseView, earlier: list[CaseView]) -> dict[str, Any]:
+        return build_package(list(tracker.events), conversation_id=tracker.sender_id, channel=case.channel,
+                             language=language, case=case.to_dict(), slots=dict(tracker.slots),
+                             earlier_cases=[c.to_dict() for c in earlier],
+                             sla={"first_response_due": case.first_response_due.isoformat(),
+                                  "resolution_due": case.resolution_due.isoformat()},
+                             texts=handoff_texts())
+
+    return build
 
 
 def open_case(tracker: Tracker, language: str, handoff: bool) -> Optional[Ticket | CaseView]:
     """The case for this conversation (created or raised), or None when the desk is down."""
     try:
         fields = case_fields(tracker, language)
+        package = package_builder(tracker, language)
         if handoff:
-            ticket = desk().hand_off(**fields)
-            attach_package(tracker, ticket.case, language)
-            return ticket
-        case = desk().register(**fields)
-        return attach_package(tracker, case, language)
+            return desk().hand_off(package=package, **fields)
+        return desk().register(package=package, **fields)
     except Exception:  # the customer must get an answer even when Redis or the database is down
         log.exception("case desk unavailable for conversation %s", tracker.sender_id)
         return None
@@ -206,11 +206,9 @@ class ActionStoreRating(Action):
         comment = None if comment in (None, "-") else str(comment)
         try:
             if case_id and score:
-                desk().store.rate(str(case_id), score, comment)
+                desk().rate(str(case_id), score, comment)
             elif case_id:
-                case = desk().store.get(str(case_id))
-                if case.state != "closed":
-                    desk().store.transition(case.id, "closed", "customer", "customer declined to rate")
+                desk().decline_rating(str(case_id))
         except Exception:
             log.exception("could not store the rating of %s", case_id)
         dispatcher.utter_message(text=handoff_texts().line("rating_thanks", language))
@@ -220,7 +218,7 @@ class ActionStoreRating(Action):
 def case_status_text(case_id: str, language: str) -> str:
     texts = handoff_texts()
     try:
-        case = desk().store.get(case_id)
+        case = desk().case(case_id)
     except CaseNotFound:
         return texts.line("case_not_found", language, case_id=case_id)
     except Exception:

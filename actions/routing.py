@@ -2,8 +2,8 @@
 section 4), and reply in a tone that fits the customer's emotion.
 
 `action_route` decides and sets the `route` slot; rules then run the action for that route,
-so the story tests show the routing table. Until the handoff service exists, a handoff is an
-honest reply plus a `handoff_request` slot that records what an agent would receive.
+so the story tests show the routing table. A handoff opens a case on the desk and waits for a
+person; the `handoff_request` slot keeps the routing decision the case was opened with.
 """
 
 from __future__ import annotations

@@ -27,9 +27,9 @@ import time
 from collections import Counter
 from typing import Any, Callable, Optional
 
-from benchmarks.run import DOC, machine, now, replace_section
-from bot.evaluate import score
+from benchmarks.report import DOC, machine, now, replace_section
 from core.settings import ROOT
+from tools.evaluate import score
 
 SECTION = "## Complaint and emotion vs SnowNLP"
 SNOWNLP = "snownlp==0.12.3"
@@ -106,7 +106,7 @@ async def our_predictions(model: str, texts: list[str], timer: Timer) -> tuple[l
     from bot.components.emotion import EmotionClassifier
     from bot.components.risk import RiskExtractor
     from bot.components.severity import SeverityGrader
-    from bot.evaluate import ModelParser
+    from tools.evaluate import ModelParser
 
     for cls in (RiskExtractor, EmotionClassifier, SeverityGrader):
         timer.wrap(cls)

@@ -27,14 +27,14 @@ from typing import Any, Optional
 
 import redis
 
-from benchmarks.run import DOC, machine, now, replace_section
+from benchmarks.report import DOC, machine, now, replace_section
 from core.settings import ROOT
-from bot.stack import Stack
 from handoff.desk import Desk
 from handoff.queue import CaseQueue
 from handoff.store import CaseStore
 from tests.integration.conftest import Agent, ApiError, ChatCustomer, Inbox, create_agent, start_stack
 from tests.pg import start_postgres
+from tools.stack import Stack
 
 SECTION = "## Handoff latency and claims"
 RESULTS = ROOT / "results" / "benchmarks" / "handoff.json"

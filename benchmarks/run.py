@@ -14,10 +14,6 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
-import platform
-import re
-import secrets
 import shlex
 import shutil
 import signal
@@ -33,16 +29,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Optional
 
+from benchmarks.baseline import build_baseline, start_baseline
 from benchmarks.load import run_load
+from benchmarks.processes import environment, rss_mb, run_logged, stop_process, tail
+from benchmarks.report import DOC, cell, machine, now, replace_section
 from core.settings import ROOT
-from bot.stack import RASA, Stack, free_port, wait_http
+from tools.stack import RASA, Stack, free_port, wait_http
 
 SECTION = "## REST throughput and latency vs plain Rasa"
-DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "results" / "benchmarks" / "rest.json"
 OUR_MODEL = ROOT / "models" / "shop.tar.gz"
-BASELINE_NAME = "baseline"
-BASELINE_MARKER = "benchmark-baseline.json"
 STARTUP_TIMEOUT_S = 300.0
 
 # What our customers actually write: English, Simplified and Traditional Chinese, queries,
@@ -89,85 +85,6 @@ def _raise_interrupt(signum: int, frame: Optional[FrameType]) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def environment(**extra: str) -> dict[str, str]:
-    """Quiet, telemetry-free Rasa with our package importable (our config names our own component)."""
-    env = {**os.environ, **extra}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    env["RASA_TELEMETRY_ENABLED"] = "false"
-    return env
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """Stops a whole process group: Rasa may fork helpers that would outlive a plain kill."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
-
-
-PROGRESS_BAR = re.compile(r"\|\s*\d+/\d+ \[")
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    """The end of a log without progress bars is where the reason for a failure is; the rest would drown it."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
-    except OSError:
-        return "(no log)"
-    kept = [line for line in text.splitlines() if line.strip() and not PROGRESS_BAR.search(line)]
-    return "\n".join(kept[-lines:])
-
-
-def run_logged(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
-    """Runs a long command in its own process group (killed on Ctrl-C too) and returns its wall time."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    print(f"  $ {shlex.join(args)}   (log: {log})", flush=True)
-    started = time.monotonic()
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            code = proc.wait()
-        finally:
-            stop_process(proc)
-    if code != 0:
-        raise RuntimeError(f"{shlex.join(args)} failed with code {code}; see {log.name} below")
-    return time.monotonic() - started
-
-
-def build_baseline(directory: Path, log_dir: Path) -> dict[str, Any]:
-    """`rasa init` + a timed `rasa train`, or the baseline already trained in `directory` by an earlier run.
-
-    `rasa init --no-prompt` trains a first model on its own; the timed `rasa train` uses `--force`
-    so that Rasa's cache of that first training does not turn the measurement into a cache restore.
-    """
-    model = directory / "models" / f"{BASELINE_NAME}.tar.gz"
-    marker = directory / BASELINE_MARKER
-    if model.is_file():
-        info: dict[str, Any] = json.loads(marker.read_text()) if marker.is_file() else {"train_s": None}
-        print(f"reusing the plain Rasa baseline in {directory}", flush=True)
-        return {**info, "model": str(model), "reused": True}
-    directory.mkdir(parents=True, exist_ok=True)
-    env = environment()
-    print(f"building the plain Rasa baseline in {directory} (rasa init trains once, then the timed rasa train)",
-          flush=True)
-    init_s = run_logged([RASA, "init", "--no-prompt", "--init-dir", str(directory)], directory, env,
-                        log_dir / "baseline-init.log")
-    train_s = run_logged([RASA, "train", "--fixed-model-name", BASELINE_NAME, "--force"], directory, env,
-                         log_dir / "baseline-train.log")
-    info = {"init_s": round(init_s, 1), "train_s": round(train_s, 1),
-            "command": f"rasa train --fixed-model-name {BASELINE_NAME} --force", "trained_at": now()}
-    marker.write_text(json.dumps(info, indent=2))
-    return {**info, "model": str(model), "reused": False}
-
-
 def time_our_training(work: Path, log_dir: Path) -> dict[str, Any]:
     """Trains our data and config into a scratch dir, timed the same way as the baseline; models/ is left alone."""
     if not (ROOT / "build" / "spacy_shop").is_dir():
@@ -201,17 +118,6 @@ def copy_model(source: Path, target: Path, attempts: int = 20) -> dict[str, Any]
     raise RuntimeError(f"{source} kept changing or is not a complete model; is a training writing it?")
 
 
-def start_baseline(model: Path, directory: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`rasa run` of the plain bot with its own endpoints and credentials, exactly as `rasa init` made them."""
-    token = secrets.token_urlsafe(16)
-    args = [RASA, "run", "--model", str(model), "--port", str(port), "--enable-api", "--auth-token", token]
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(args, cwd=directory, env=environment(), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    return proc
-
-
 def probe(url: str) -> str:
     """One message before measuring: a bot that answers nothing would otherwise look very fast."""
     request = urllib.request.Request(f"{url}/webhooks/rest/webhook", method="POST",
@@ -224,41 +130,6 @@ def probe(url: str) -> str:
     return str(replies[0].get("text", replies[0]))
 
 
-def process_tree(pid: int) -> list[int]:
-    """The process and all its descendants, from /proc, so helpers a server forks are counted too."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(children.get(current, []))
-    return tree
-
-
-def rss_mb(pid: Optional[int]) -> Optional[float]:
-    """Resident memory (VmRSS) of a process tree in MiB; None if it is gone."""
-    if pid is None:
-        return None
-    total_kb = 0
-    for member in process_tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            continue
-    return round(total_kb / 1024, 1) if total_kb else None
-
-
 def memory(stack: Stack, baseline: subprocess.Popen[bytes]) -> dict[str, Optional[float]]:
     """Rasa alone is the fair comparison; our whole stack is what a deployment really needs."""
     pids = {name: proc.pid for name, proc in stack.procs.items()}
@@ -269,35 +140,6 @@ def memory(stack: Stack, baseline: subprocess.Popen[bytes]) -> dict[str, Optiona
         "ours_stack_mb": round((ours_rasa or 0) + sum(x or 0 for x in extra), 1),
         "baseline_rasa_mb": rss_mb(baseline.pid),
     }
-
-
-def now() -> str:
-    """UTC, so that runs on machines in different time zones compare."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def machine() -> dict[str, Any]:
-    """What a reader needs to judge the numbers: cores, CPU, memory and how busy the machine was."""
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    try:
-        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout)
-    except (OSError, ValueError, subprocess.CalledProcessError):
-        nproc = os.cpu_count() or 0
-    mem_mb = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            mem_mb = int(line.split()[1]) // 1024
-    return {"nproc": nproc, "cpu": cpu, "memory_mb": mem_mb, "load_average": os.getloadavg()[0],
-            "python": platform.python_version(), "kernel": platform.release()}
-
-
-def _cell(value: Optional[float], digits: int = 1) -> str:
-    """Markdown cell that shows a missing number honestly."""
-    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def render(report: dict[str, Any]) -> str:
@@ -320,7 +162,7 @@ def render(report: dict[str, Any]) -> str:
         "not counted; the bot that goes first alternates per level. Latency is per message, from request to reply.",
         "",
         f"- **ours**: `{report['model']['path']}` (modified {report['model']['modified']}, sha256 "
-        f"{report['model']['sha256']}) with its action server and Redis lock store, started by `bot.stack.Stack`.",
+        f"{report['model']['sha256']}) with its action server and Redis lock store, started by `tools.stack.Stack`.",
         "- **plain Rasa**: the `rasa init` project trained with its default config, `rasa run --enable-api` with "
         "its own endpoints (no action server, in-memory lock store).",
         "",
@@ -332,10 +174,10 @@ def render(report: dict[str, Any]) -> str:
         for key, label in (("ours", "ours"), ("baseline", "plain Rasa")):
             r = level[key]
             errors = r["errors"] + r["unfinished"]
-            out.append(f"| {label} | {r['messages']} | {r['messages_per_s']:.1f} | {_cell(r['p50_ms'])} | "
-                       f"{_cell(r['p95_ms'])} | {_cell(r['p99_ms'])} | {errors} |")
+            out.append(f"| {label} | {r['messages']} | {r['messages_per_s']:.1f} | {cell(r['p50_ms'])} | "
+                       f"{cell(r['p95_ms'])} | {cell(r['p99_ms'])} | {errors} |")
         ratio = level["throughput_ratio"]
-        out += ["", f"Throughput ours / plain Rasa: **{_cell(ratio, 2)}×** "
+        out += ["", f"Throughput ours / plain Rasa: **{cell(ratio, 2)}×** "
                 f"(first: {'ours' if level['order'][0] == 'ours' else 'plain Rasa'}).", ""]
     t, mem = report["training"], report["memory"]
     ours_train = t["ours"].get("train_s") if t["ours"] else None
@@ -343,14 +185,14 @@ def render(report: dict[str, Any]) -> str:
     out += [
         "### Training time and memory", "",
         "| | ours | plain Rasa |", "|---|---:|---:|",
-        f"| training (`rasa train --force`), s | {_cell(ours_train, 0) if t['ours'] else 'not run (`--train-ours`)'} | "
-        f"{_cell(base.get('train_s'), 0)} |",
-        f"| Rasa process RSS after the run, MiB | {_cell(mem['after']['ours_rasa_mb'], 0)} | "
-        f"{_cell(mem['after']['baseline_rasa_mb'], 0)} |",
-        f"| Rasa process RSS after start-up, MiB | {_cell(mem['before']['ours_rasa_mb'], 0)} | "
-        f"{_cell(mem['before']['baseline_rasa_mb'], 0)} |",
+        f"| training (`rasa train --force`), s | {cell(ours_train, 0) if t['ours'] else 'not run (`--train-ours`)'} | "
+        f"{cell(base.get('train_s'), 0)} |",
+        f"| Rasa process RSS after the run, MiB | {cell(mem['after']['ours_rasa_mb'], 0)} | "
+        f"{cell(mem['after']['baseline_rasa_mb'], 0)} |",
+        f"| Rasa process RSS after start-up, MiB | {cell(mem['before']['ours_rasa_mb'], 0)} | "
+        f"{cell(mem['before']['baseline_rasa_mb'], 0)} |",
         f"| whole stack RSS after the run (+ action server, Redis), MiB | "
-        f"{_cell(mem['after']['ours_stack_mb'], 0)} | {_cell(mem['after']['baseline_rasa_mb'], 0)} |",
+        f"{cell(mem['after']['ours_stack_mb'], 0)} | {cell(mem['after']['baseline_rasa_mb'], 0)} |",
         "",
         "RSS is VmRSS from /proc of the process and its children. Errors count failed and unfinished requests.",
         "",
@@ -360,18 +202,6 @@ def render(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(out)
-
-
-def replace_section(document: str, section: str, heading: str = SECTION) -> str:
-    """Swaps in our section and keeps every other one, so other benchmarks can share the file."""
-    lines = document.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
-    if start is None:
-        body = document.rstrip("\n")
-        return (body + "\n\n" if body else "# Benchmarks\n\n") + section
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(("# ", "## "))), len(lines))
-    rest = "".join(lines[end:])
-    return "".join(lines[:start]) + section + ("\n" + rest if rest else "")
 
 
 @dataclass
@@ -467,7 +297,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     DOC.parent.mkdir(parents=True, exist_ok=True)
     existing = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    DOC.write_text(replace_section(existing, render(report)), encoding="utf-8")
+    DOC.write_text(replace_section(existing, render(report), SECTION), encoding="utf-8")
     print(f"wrote {DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -1,1 +1,1 @@
-"""Rasa-side code: custom NLU components, training, evaluation and the launcher."""
+"""Rasa-side code that Rasa loads at runtime: custom NLU components, the event broker and patches."""

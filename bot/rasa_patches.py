@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import functools
-import urllib.parse
 from functools import lru_cache
 from typing import Any, Dict, Optional
 
@@ -62,34 +60,3 @@ def apply() -> None:
     Event.resolve_by_type = staticmethod(_resolve_by_type)
     RemoteAction._validate_action_result = _validate_action_result
 
-
-def unquote_conversation_ids() -> None:
-    """Rasa's HTTP API takes the conversation id from the path, and Sanic 21.12 does not
-    percent-decode `path` parameters: a REST sender like "alice@example.com" or "客户 42" could
-    never be reached by an agent's reply (the API would address "alice%40example.com"). This
-    decodes the `conversation_id` of every such route. It must run before Rasa builds its app,
-    so it is applied when Rasa imports our channels (credentials.yml)."""
-    from sanic.mixins.routes import RouteMixin
-
-    original = RouteMixin.route
-    if getattr(original, "_unquotes_conversation_ids", False):
-        return
-
-    def route(self: Any, uri: str, *args: Any, **kwargs: Any) -> Any:
-        decorator = original(self, uri, *args, **kwargs)
-        if "<conversation_id" not in uri:
-            return decorator
-
-        def wrap(handler: Any) -> Any:
-            @functools.wraps(handler)
-            async def decoded(request: Any, *a: Any, **kw: Any) -> Any:
-                if isinstance(kw.get("conversation_id"), str):
-                    kw["conversation_id"] = urllib.parse.unquote(kw["conversation_id"])
-                return await handler(request, *a, **kw)
-
-            return decorator(decoded)
-
-        return wrap
-
-    route._unquotes_conversation_ids = True  # type: ignore[attr-defined]
-    RouteMixin.route = route  # type: ignore[method-assign]

@@ -27,7 +27,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot.rasa_patches import unquote_conversation_ids
+from connectors.rasa_routes import unquote_conversation_ids
 
 unquote_conversation_ids()  # Rasa imports this channel before it builds its app: see there
 

@@ -48,6 +48,10 @@ UPSET_EMOTIONS: frozenset[str] = frozenset({"anger", "anxiety"})
 NEGATIVE_EMOTIONS: frozenset[str] = UPSET_EMOTIONS | {"sadness"}
 # The emotion confidence from which a feeling counts as shown clearly.
 UPSET_CONFIDENCE = 0.5
+# How negative each emotion reads, 0 to 1: the conversation's emotion trend and the agent's
+# summary ("calm at first, angry now") both rank emotions by it.
+NEGATIVITY: Mapping[str, float] = {"anger": 1.0, "anxiety": 0.8, "sadness": 0.6, "surprise": 0.3, "neutral": 0.2,
+                                   "joy": 0.0}
 
 # --- case lifecycle (SPEC §6, 受理→调查→方案→实施→回访) -----------------------------------------------
 

@@ -1,1 +1,1 @@
-"""The agents' room: cases, queue, SLA and the agent API (built by the handoff issue)."""
+"""The agents' room: cases and their lifecycle, the queue, SLA clock, handoff package and the agent API."""

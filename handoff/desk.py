@@ -1,28 +1,40 @@
 """The service desk: what the bot and the agents do with cases, over the case store (the truth)
 and the Redis queue (the fast index). The action server and the handoff service both use it,
-so a case created by the bot is claimable the moment the action returns.
+and only it, so a case created by the bot is claimable the moment the action returns, and every
+change reaches the consoles' live feed the same way.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
-from typing import Any, Optional
-from zoneinfo import ZoneInfo
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Optional
 
 import redis
 
+from core.settings import Settings
+from core.vocabulary import CLOSED, SEVERITIES, priority
+from handoff import lifecycle
 from handoff.clock import Clock, SystemClock
 from handoff.masking import mask
 from handoff.queue import CaseQueue, QueueEntry, estimate_wait
-from core.vocabulary import SEVERITIES, priority
 from handoff.sla import SlaPolicy
-from handoff.store import CaseStore, CaseView, ClaimConflict
+from handoff.staffing import DEFAULT_TEAM, Hours, team_for
+from handoff.store import (
+    AgentView,
+    AlertView,
+    CaseStore,
+    CaseView,
+    ClaimConflict,
+    FollowUpView,
+    MessageView,
+    RatingView,
+)
 
 HUMAN_PHASE = ("queued", "claimed", "callback", "returned")
-TEAM_BY_CATEGORY = {"complain_billing": "billing", "complain_refund": "billing",
-                    "complain_privacy_security": "security"}
+# The handoff package of a case as it is about to be written (its id, its deadlines), given the
+# customer's earlier cases: built by the caller, written with the case in one go.
+PackageBuilder = Callable[[CaseView, list[CaseView]], dict[str, Any]]
 
 
 class Forbidden(PermissionError):
@@ -38,45 +50,6 @@ def queue_language(language: str) -> str:
     return "en" if language == "en" else "zh"
 
 
-def team_for(category: str) -> str:
-    """Teams come from HANDOFF_TEAMS ("complain_refund=billing,…"); without it every case goes to
-    `general`, so a shop with one team needs no configuration."""
-    spec = os.environ.get("HANDOFF_TEAMS", "")
-    if not spec:
-        return "general"
-    mapping = dict(part.split("=", 1) for part in spec.split(",") if "=" in part)
-    return mapping.get(category, "general")
-
-
-@dataclass(frozen=True)
-class Hours:
-    """When people answer. Outside these hours a handoff becomes a callback request."""
-
-    start: time = time(0, 0)
-    end: Optional[time] = None  # None: round the clock
-    zone: str = "Asia/Shanghai"
-
-    @classmethod
-    def from_env(cls) -> "Hours":
-        spec = os.environ.get("HANDOFF_HOURS", "").strip()
-        zone = os.environ.get("HANDOFF_TZ", "Asia/Shanghai")
-        if not spec or spec in ("24h", "00:00-24:00"):
-            return cls(zone=zone)
-        try:
-            start, end = (time.fromisoformat(part.strip()) for part in spec.split("-", 1))
-        except ValueError as exc:
-            raise ValueError(f"HANDOFF_HOURS must look like 09:00-21:00, not {spec!r}") from exc
-        return cls(start, end, zone)
-
-    def open_at(self, moment: datetime) -> bool:
-        if self.end is None:
-            return True
-        local = moment.astimezone(ZoneInfo(self.zone)).time()
-        if self.start <= self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-
 @dataclass(frozen=True)
 class Ticket:
     """What the customer is told after a handoff: the case, the place in the queue, the wait."""
@@ -90,20 +63,21 @@ class Ticket:
 
 class Desk:
     def __init__(self, store: CaseStore, queue: CaseQueue, clock: Optional[Clock] = None,
-                 hours: Optional[Hours] = None) -> None:
+                 hours: Optional[Hours] = None, teams: Optional[Mapping[str, str]] = None) -> None:
+        """Without `hours` and `teams`: round the clock, one team (see `from_settings`)."""
         self.store, self.queue = store, queue
         self.clock = clock or SystemClock()
-        self.hours = hours or Hours.from_env()
+        self.hours = hours or Hours()
+        self.teams: Mapping[str, str] = dict(teams or {})
 
     @classmethod
-    def from_settings(cls, database_url: Optional[str] = None, redis_url: Optional[str] = None) -> "Desk":
-        from core.settings import load
-
-        settings = load()
-        store = CaseStore(database_url or settings.database_url, sla=SlaPolicy.from_spec(settings.handoff_sla))
+    def from_settings(cls, settings: Settings) -> "Desk":
+        """The desk of a process (the action server, the handoff service): the configured database
+        (migrated), Redis (the queue rebuilt if it lost its data), hours and teams."""
+        store = CaseStore(settings.database_url, sla=SlaPolicy.from_spec(settings.handoff_sla))
         store.create_schema()
-        client = redis.Redis.from_url(redis_url or settings.redis_url, decode_responses=True)
-        desk = cls(store, CaseQueue(client))
+        client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+        desk = cls(store, CaseQueue(client), hours=Hours.from_settings(settings), teams=settings.handoff_teams)
         desk.ensure_queue()
         return desk
 
@@ -130,7 +104,7 @@ class Desk:
 
     # --- the bot's side -------------------------------------------------------------------------
 
-    def agents_available(self, team: str = "general") -> bool:
+    def agents_available(self, team: str = DEFAULT_TEAM) -> bool:
         """Someone can answer now: within hours and an agent of the team (or any) is online."""
         if not self.hours.open_at(self.clock.now()):
             return False
@@ -138,34 +112,50 @@ class Desk:
 
     def open_case(self, *, conversation_id: str, channel: str, customer_id: str, language: str, category: str,
                   severity: str, emotion: Optional[str], reasons: list[str], handoff: bool, queue_status: str,
-                  summary: str = "", package: Optional[dict[str, Any]] = None) -> CaseView:
+                  summary: str = "", package: Optional[PackageBuilder] = None) -> CaseView:
         """The conversation's open case, raised to what the bot knows now, or a new one. One
-        conversation keeps one case until it is closed, so repeated complaints add up."""
-        team = team_for(category)
+        conversation keeps one case until it is closed, so repeated complaints add up. The
+        package (and its summary) is written with the case, so no agent ever sees it without."""
+        team = team_for(category, self.teams)
         existing = self.store.open_case_for(conversation_id)
+        derive = self._packaging(package, existing.customer_id if existing else customer_id, existing)
         if existing is None:
             return self.store.create_case(
                 conversation_id=conversation_id, channel=channel, customer_id=customer_id, language=language,
                 category=category, severity=severity, emotion=emotion, reasons=reasons,
                 priority=priority(severity, emotion), handoff=handoff, queue_status=queue_status, summary=summary,
-                package=package, team=team)
+                team=team, derive=derive)
         level = max(existing.severity, severity, key=SEVERITIES.index)
         fields: dict[str, Any] = {
             "severity": level, "emotion": emotion or existing.emotion, "reasons": reasons or existing.reasons,
             "priority": max(existing.priority, priority(level, emotion, existing.breaches)),
-            "handoff": existing.handoff or handoff, "summary": summary or existing.summary,
-            "package": package or existing.package}
+            "handoff": existing.handoff or handoff, "summary": summary or existing.summary}
         if existing.category == "complain_general" and category.startswith("complain_"):
             fields["category"] = category
         if existing.queue_status in ("none", "returned") or (queue_status == "queued"
                                                               and existing.queue_status == "callback"):
             fields["queue_status"] = queue_status
-        return self.store.update(existing.id, **fields)
+        return self.store.update(existing.id, derive=derive, **fields)
+
+    def _packaging(self, package: Optional[PackageBuilder], customer_id: str,
+                   existing: Optional[CaseView]) -> Optional[Callable[[CaseView], dict[str, Any]]]:
+        """The store calls this with the case as it is about to be written: the package needs the
+        case id (a new case has none before) and the deadlines the escalation moves."""
+        if package is None:
+            return None
+        builder = package
+        earlier = self.earlier_cases(customer_id, exclude=existing.id if existing else None)
+
+        def derive(case: CaseView) -> dict[str, Any]:
+            built = builder(case, earlier)
+            return {"package": built, "summary": str(built.get("summary") or "")}
+
+        return derive
 
     def hand_off(self, **case_fields: Any) -> Ticket:
         """Severe, upset, asked for: a case in the queue, or a callback request when nobody can
         answer now (the case waits in the queue all the same)."""
-        team = team_for(str(case_fields.get("category") or ""))
+        team = team_for(str(case_fields.get("category") or ""), self.teams)
         available = self.agents_available(team)
         case = self.open_case(handoff=True, queue_status="queued" if available else "callback", **case_fields)
         if case.queue_status == "claimed":
@@ -189,6 +179,21 @@ class Desk:
 
     def earlier_cases(self, customer_id: str, exclude: Optional[str] = None) -> list[CaseView]:
         return self.store.cases_of_customer(customer_id, exclude=exclude)
+
+    def case(self, case_id: str) -> CaseView:
+        """Raises CaseNotFound (a LookupError)."""
+        return self.store.get(case_id)
+
+    def rate(self, case_id: str, score: int, comment: Optional[str] = None) -> RatingView:
+        """The customer's 1–5 after the hand-back; rating closes the case."""
+        return self.store.rate(case_id, score, comment)
+
+    def decline_rating(self, case_id: str) -> CaseView:
+        """The customer skipped the rating: the case closes all the same."""
+        case = self.store.get(case_id)
+        if case.state == CLOSED:
+            return case
+        return self.store.transition(case.id, CLOSED, "customer", "customer declined to rate")
 
     def customer_event(self, event: dict[str, Any], key: str) -> Optional[str]:
         """A tracker event from the stream: a message written while people handle the case joins
@@ -218,7 +223,21 @@ class Desk:
 
     # --- the agents' side -----------------------------------------------------------------------
 
-    def list_queue(self, agent: Any) -> list[dict[str, Any]]:
+    def authenticate(self, token: str, presence_ttl: int = 90) -> Optional[AgentView]:
+        """The active agent holding this API token, now counted online for `presence_ttl` seconds."""
+        agent = self.store.agent_by_token(token)
+        if agent is None or not agent.active:
+            return None
+        self.queue.touch_agent(agent.id, ttl=presence_ttl, teams=agent.teams)
+        return agent
+
+    def agent_named(self, name: str) -> Optional[AgentView]:
+        return self.store.agent_by_name(name)
+
+    def agents_online(self) -> int:
+        return self.queue.agents_online()
+
+    def list_queue(self, agent: AgentView) -> list[dict[str, Any]]:
         """Waiting cases this agent may take (their teams and languages), best first, with the
         fields a queue row shows."""
         self.ensure_queue()
@@ -233,7 +252,25 @@ class Desk:
             rows.append({**case_row(case), "position": position})
         return rows
 
-    def claim(self, case_id: str, agent: Any) -> CaseView:
+    def cases(self, agent: AgentView, *, mine: bool = False, state: Optional[str] = None) -> list[CaseView]:
+        """The agent's own cases, newest first; a supervisor sees everyone's unless asking for `mine`."""
+        everyone = agent.role == "supervisor" and not mine
+        return self.store.cases(assigned_to=None if everyone else agent.id, state=state)
+
+    def case_detail(self, case_id: str) -> dict[str, Any]:
+        """A case as the console opens it: package, transcript, history, rating, the states it may go to."""
+        case = self.store.get(case_id)
+        rating = self.store.rating(case.id)
+        return {**case.to_dict(), "messages": [m.to_dict() for m in self.store.messages(case.id)],
+                "transitions": [t.to_dict() for t in self.store.transitions(case.id)],
+                "rating": rating.to_dict() if rating else None,
+                "allowed_states": sorted(lifecycle.TRANSITIONS.get(case.state, ()))}
+
+    def messages(self, case_id: str, after: int = 0) -> list[MessageView]:
+        """The case's messages with an id above `after` (the console polls with the last it has)."""
+        return [m for m in self.store.messages(case_id) if m.id > after]
+
+    def claim(self, case_id: str, agent: AgentView) -> CaseView:
         """Redis answers fast who got it; the database's conditional update is the arbiter, so a
         case is never claimed twice even if Redis lost its data."""
         case = self.store.get(case_id)
@@ -242,7 +279,7 @@ class Desk:
         self.queue.publish("claimed", {"case_id": claimed.id, "agent": agent.name})
         return claimed
 
-    def claim_next(self, agent: Any) -> Optional[CaseView]:
+    def claim_next(self, agent: AgentView) -> Optional[CaseView]:
         self.ensure_queue()
         teams, languages = list(agent.teams), [queue_language(x) for x in agent.languages]
         for _ in range(20):
@@ -257,16 +294,18 @@ class Desk:
             return claimed
         return None
 
-    def _serving(self, case_id: str, agent: Any) -> CaseView:
+    def _serving(self, case_id: str, agent: AgentView) -> CaseView:
         case = self.store.get(case_id)
         if agent.role != "supervisor" and case.assigned_agent_id != agent.id:
             raise Forbidden(f"case {case.id} is not assigned to you")
         return case
 
-    def reply(self, case_id: str, agent: Any, text: str, key: Optional[str] = None) -> tuple[CaseView, Any]:
-        """Stores the agent's reply (once per key). Delivery to the customer is the caller's."""
+    def reply(self, case_id: str, agent: AgentView, text: str,
+              key: Optional[str] = None) -> tuple[CaseView, Optional[MessageView]]:
+        """Stores the agent's reply (once per key: None the second time). Delivery to the customer
+        is the caller's; it then calls `delivered` or `undelivered`."""
         case = self._serving(case_id, agent)
-        if case.state == "closed":
+        if case.state == CLOSED:
             raise Conflict(f"case {case.id} is closed; reopen it to write to the customer")
         if case.resolved_at is not None or case.queue_status == "returned":
             raise Conflict(f"case {case.id} was resolved and handed back to the bot; reopen it to reply")
@@ -275,17 +314,25 @@ class Desk:
         stored = self.store.add_message(case.id, "agent", text, author=agent.name, event_key=key)
         return self.store.get(case.id), stored
 
-    def note(self, case_id: str, agent: Any, text: str) -> Any:
+    def delivered(self, case_id: str, message: MessageView) -> None:
+        """The agent's reply reached the customer: the consoles show it."""
+        self.queue.publish("message", {"case_id": case_id, "role": "agent", "id": message.id})
+
+    def system_note(self, case_id: str, text: str) -> None:
+        """What went wrong on the way to the customer, in the case's transcript for the agent."""
+        self.store.add_message(case_id, "system", text, author="handoff")
+
+    def note(self, case_id: str, agent: AgentView, text: str) -> Optional[MessageView]:
         case = self.store.get(case_id)
         note = self.store.add_message(case.id, "note", text, author=agent.name)
         self.queue.publish("message", {"case_id": case.id, "role": "note"})
         return note
 
-    def transfer(self, case_id: str, agent: Any, *, to_agent: Optional[Any] = None, team: Optional[str] = None,
-                 note: str = "") -> CaseView:
+    def transfer(self, case_id: str, agent: AgentView, *, to_agent: Optional[AgentView] = None,
+                 team: Optional[str] = None, note: str = "") -> CaseView:
         """To a colleague (it is theirs at once) or back to a team's queue."""
         case = self._serving(case_id, agent)
-        if case.state == "closed":
+        if case.state == CLOSED:
             raise Conflict(f"case {case.id} is closed")
         actor = f"agent:{agent.name}"
         if to_agent is not None:
@@ -294,15 +341,15 @@ class Desk:
         else:
             moved = self.store.assign(case.id, None, team or case.team, actor, note)
             self._enqueue(moved)
-        self.queue.publish("transferred", {"case_id": case.id, "agent": getattr(to_agent, "name", None),
+        self.queue.publish("transferred", {"case_id": case.id, "agent": to_agent.name if to_agent else None,
                                            "team": team})
         return moved
 
-    def update_state(self, case_id: str, agent: Any, state: str, note: str = "") -> CaseView:
+    def update_state(self, case_id: str, agent: AgentView, state: str, note: str = "") -> CaseView:
         self._serving(case_id, agent)
         return self.store.transition(case_id, state, f"agent:{agent.name}", note)
 
-    def resolve(self, case_id: str, agent: Any, note: str = "") -> CaseView:
+    def resolve(self, case_id: str, agent: AgentView, note: str = "") -> CaseView:
         case = self._serving(case_id, agent)
         if case.resolved_at is not None and case.queue_status == "returned":
             raise Conflict(f"case {case.id} is already resolved")
@@ -311,21 +358,32 @@ class Desk:
         self.queue.publish("resolved", {"case_id": case.id})
         return resolved
 
-    def check_sla(self) -> list[Any]:
+    # --- supervisors: SLA alerts and follow-ups -------------------------------------------------
+
+    def check_sla(self) -> list[AlertView]:
         """Breached deadlines raise the case's priority (and its place in the queue) and alert
         the supervisors; each deadline alerts once."""
         alerts = []
         for case, kind in self.store.due_breaches(self.clock.now()):
             new_priority = priority(case.severity, case.emotion, case.breaches + 1)
             alert = self.store.record_breach(case.id, kind, new_priority)
-            if alert is None:
-                continue  # another process recorded this breach first
             self.queue.reprioritize(case.id, new_priority)
             self.queue.publish("alert", {"case_id": case.id, "kind": kind, "alert": alert.id})
             alerts.append(alert)
         return alerts
 
+    def alerts(self, open_only: bool = False) -> list[AlertView]:
+        return self.store.alerts(open_only)
 
+    def acknowledge(self, alert_id: int, agent: AgentView) -> AlertView:
+        """Raises StoreError for an unknown alert; the first acknowledgement stands."""
+        alert = self.store.acknowledge(alert_id, agent.name)
+        self.queue.publish("alert", {"alert": alert_id, "acknowledged_by": agent.name})
+        return alert
+
+    def follow_ups(self) -> list[FollowUpView]:
+        """Open 回访 tasks."""
+        return self.store.follow_ups()
 
 
 def case_row(case: CaseView) -> dict[str, Any]:

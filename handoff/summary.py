@@ -11,13 +11,15 @@ import re
 from functools import lru_cache
 from typing import Any, Mapping, Optional, Sequence
 
+from core.vocabulary import NEGATIVITY as EMOTION_NEGATIVITY
 from handoff.masking import mask, mask_value
 from handoff.texts import HandoffTexts, summary_language
 
 QUOTE_CHARS = {"zh": 60, "en": 110}
 MIN_QUOTE = 4  # "转人工" or "ok" says nothing the opening does not
 ENTITY_ORDER = ("order_id", "case_id", "amount", "date")
-NEGATIVITY = {"joy": 0, "neutral": 1, "surprise": 2, "sadness": 3, "anxiety": 4, "anger": 5}
+# Rank, not weight: the summary speaks of steps ("calm at first, angry now" needs two of them).
+NEGATIVITY = {name: rank for rank, name in enumerate(sorted(EMOTION_NEGATIVITY, key=EMOTION_NEGATIVITY.__getitem__))}
 _ZH_NUMERALS = "零一二三四五六七八九十"
 _CONTACT = re.compile(r"^history:(\d+)(?:st|nd|rd|th)_contact$")
 _SENTENCE_END = re.compile(r"[。！？!?；;…]+$")

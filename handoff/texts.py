@@ -16,7 +16,6 @@ from typing import Any, Mapping, Optional
 import yaml
 
 from core.settings import load as load_settings
-from core.vocabulary import CASE_STATES
 from shop.knowledge import Knowledge, KnowledgeError, ReloadingFile, localise
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional
 
+from core.vocabulary import NEGATIVITY, UPSET_EMOTIONS
 from shop.severity import History
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -23,7 +24,6 @@ def consecutive_fallbacks(events: Iterable[Mapping[str, Any]]) -> int:
 
 
 # How negative each emotion is, for the trend over a conversation (weighted by confidence).
-NEGATIVITY = {"anger": 1.0, "anxiety": 0.8, "sadness": 0.6, "surprise": 0.3, "neutral": 0.2, "joy": 0.0}
 RISE = 0.4
 
 
@@ -40,7 +40,7 @@ def _user_turns(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def negativity(parse: Mapping[str, Any]) -> Optional[float]:
     emotion = parse.get("emotion") or {}
-    name = emotion.get("name")
+    name = str(emotion.get("name") or "")
     if name not in NEGATIVITY:
         return None
     confidence = float(emotion.get("confidence") or 0.0)
@@ -63,14 +63,8 @@ def _rising(turns: list[Mapping[str, Any]]) -> bool:
     if len(scores) < 2:
         return False
     latest = turns[-1]
-    upset = (latest.get("emotion") or {}).get("name") in ("anger", "anxiety")
+    upset = (latest.get("emotion") or {}).get("name") in UPSET_EMOTIONS
     return upset and scores[-1] - min(scores[:-1]) >= RISE
-
-
-def complaint_contacts(events: Iterable[Mapping[str, Any]]) -> int:
-    """How many of this session's messages complained, counting the latest: the customer
-    raising their problem again and again within one conversation."""
-    return _complaints(_user_turns(events))
 
 
 def _complaints(turns: list[Mapping[str, Any]]) -> int:

@@ -45,7 +45,8 @@ class Grade:
 
 def grade(intent: str, emotion: Optional[str] = None, emotion_confidence: float = 0.0,
           risks: tuple[str, ...] | list[str] = (), history: History = History(),
-          impact: Optional[Impact] = None, complaint: Optional[bool] = None, intense: float = UPSET_CONFIDENCE) -> Grade:
+          impact: Optional[Impact] = None, complaint: Optional[bool] = None,
+          intense: float = UPSET_CONFIDENCE) -> Grade:
     """The level and its reasons. A complaint starts at its impact (learned) or, without one,
     at its category's level; upset emotion, risks and history can only raise it."""
     complaint = intent.startswith("complain_") if complaint is None else complaint

@@ -19,24 +19,22 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import scipy.sparse
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import INTENT, METADATA, METADATA_EXAMPLE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot.components.linear_intent import _sentence_features, softmax
+from bot.components.features import sentence_features, sigmoid, softmax
+from bot.components.pickled import PickledComponent
 from core.vocabulary import EMOTIONS
 from shop.lexicon import TermMatcher, fingerprint, read_lexicon
 
 EMOTION_KEY = "emotion"
 EMOTION_RANKING_KEY = "emotion_ranking"
 COMPLAINT_KEY = "complaint_score"
-_FILE = "emotion.pkl"
 _POLARITY = ("hownet/pos", "hownet/neg", "hownet/deny", "dutir/乐", "dutir/好", "dutir/怒", "dutir/哀", "dutir/惧",
              "dutir/恶", "dutir/惊")
 
@@ -121,7 +119,9 @@ def lexicon_row(text: str, tokens: Sequence[str], matcher: TermMatcher, kinds: L
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class EmotionClassifier(GraphComponent):
+class EmotionClassifier(PickledComponent[_Heads]):
+    FILE = "emotion.pkl"
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         # featurizers: whose sentence features to read; lexicon: the trainers' cue words;
@@ -134,27 +134,14 @@ class EmotionClassifier(GraphComponent):
         path = Path(config.get("lexicon") or cls.get_default_config()["lexicon"])
         return fingerprint(path) if path.exists() else None
 
-    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 heads: Optional[_Heads] = None) -> None:
-        self._config, self._storage, self._resource, self._heads = config, model_storage, resource, heads
-
-    @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "EmotionClassifier":
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "EmotionClassifier":
-        with model_storage.read_from(resource) as directory:
-            heads = pickle.loads((directory / _FILE).read_bytes())
-        return cls(config, model_storage, resource, heads)
+    def _use(self, heads: Optional[_Heads]) -> None:
+        self._heads = heads
 
     def _parts(self, message: Message, matcher: TermMatcher,
                kinds: List[str]) -> Optional[tuple[scipy.sparse.csr_matrix, np.ndarray]]:
         """The n-gram row and the weighted lexicon counts, kept apart so that scoring one
         message needs no sparse stacking."""
-        sparse = _sentence_features(message, self._config["featurizers"])
+        sparse = sentence_features(message, self._config["featurizers"])
         if sparse is None:
             return None
         tokens = [t.text for t in message.get(TOKENS_NAMES[TEXT]) or []]
@@ -194,10 +181,7 @@ class EmotionClassifier(GraphComponent):
         complaint = LogisticRegression(C=self._config["complaint_C"], class_weight="balanced", max_iter=3000,
                                        random_state=self._config["random_seed"])
         complaint.fit(scipy.sparse.vstack(all_rows).tocsr(), complaints)
-        self._heads = _Heads(cues, emotion, complaint, self._config["polarity"])
-        with self._storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(pickle.dumps(self._heads))
-        return self._resource
+        return self._persist(_Heads(cues, emotion, complaint, self._config["polarity"]))
 
     def process(self, messages: List[Message]) -> List[Message]:
         heads = self._heads
@@ -218,5 +202,5 @@ class EmotionClassifier(GraphComponent):
                         add_to_output=True)
             score = float((sparse @ heads.complaint_w[:width])[0] + dense @ heads.complaint_w[width:])
             score += heads.complaint_b
-            message.set(COMPLAINT_KEY, round(1.0 / (1.0 + np.exp(-score)), 4), add_to_output=True)
+            message.set(COMPLAINT_KEY, round(sigmoid(score), 4), add_to_output=True)
         return messages

@@ -8,45 +8,26 @@ sees one calibrated confidence.
 
 from __future__ import annotations
 
-import pickle
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import scipy.sparse
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.svm import LinearSVC
 
-_FILE = "linear_intent.pkl"
-
-
-def _sentence_features(message: Message, featurizers: List[str]) -> Optional[scipy.sparse.csr_matrix]:
-    """The message's sentence-level sparse row, computed once per message: Rasa's lookup and
-    the conversion cost more than the linear models that read the row (four of them do)."""
-    key = "_sentence_row:" + ",".join(featurizers or [])
-    cached = message.get(key)
-    if cached is not None:
-        return cached
-    _, sentence = message.get_sparse_features(TEXT, featurizers or None)
-    row = None if sentence is None else scipy.sparse.csr_matrix(sentence.features)
-    if row is not None:
-        message.set(key, row)
-    return row
-
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    exp = np.exp(scores - scores.max())
-    return np.asarray(exp / exp.sum())
+from bot.components.features import sentence_features, softmax
+from bot.components.pickled import PickledComponent
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentClassifier(GraphComponent, IntentClassifier):
+class LinearIntentClassifier(PickledComponent[LinearSVC], IntentClassifier):
+    FILE = "linear_intent.pkl"
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         # featurizers: whose sentence features to read (aliases; empty = all);
@@ -54,11 +35,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # weight: share of the linear model in the mix with DIET's ranking.
         return {"featurizers": ["ngrams"], "C": 2.0, "scale": 8.0, "weight": 0.5, "ranking_length": 10,
                 "random_seed": 42}
-
-    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[LinearSVC] = None) -> None:
-        self._config, self._storage, self._resource = config, model_storage, resource
-        self._use(model)
 
     def _use(self, model: Optional[LinearSVC]) -> None:
         # Keep the weights as plain arrays: a sparse row times a dense matrix is microseconds,
@@ -69,35 +45,20 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             self._weights = np.ascontiguousarray(model.coef_.T)
             self._intercept = model.intercept_
 
-    @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LinearIntentClassifier":
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
-        with model_storage.read_from(resource) as directory:
-            model = pickle.loads((directory / _FILE).read_bytes())
-        return cls(config, model_storage, resource, model)
-
     def train(self, training_data: TrainingData) -> Resource:
         rows, labels = [], []
         for message in training_data.intent_examples:
-            features = _sentence_features(message, self._config["featurizers"])
+            features = sentence_features(message, self._config["featurizers"])
             if features is not None:
                 rows.append(features)
                 labels.append(message.get(INTENT))
         model = LinearSVC(C=self._config["C"], random_state=self._config["random_seed"])
         model.fit(scipy.sparse.vstack(rows).tocsr(), labels)
-        self._use(model)
-        with self._storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(pickle.dumps(model))
-        return self._resource
+        return self._persist(model)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            features = _sentence_features(message, self._config["featurizers"])
+            features = sentence_features(message, self._config["featurizers"])
             if self._model is None or features is None:
                 continue
             scores = np.asarray(features @ self._weights).ravel() + self._intercept

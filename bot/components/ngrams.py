@@ -10,13 +10,11 @@ intent classifiers read, and it keeps training and inference cheap.
 from __future__ import annotations
 
 import math
-import pickle
 from collections import Counter
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import scipy.sparse
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -27,9 +25,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.components.pickled import PickledComponent
 from core.language import fold
 
-_FILE = "ngrams.pkl"
+Vectorizers = tuple[TfidfVectorizer, TfidfVectorizer]
 
 
 def _words(message: Message) -> str:
@@ -57,16 +56,20 @@ class _Table:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class NgramFeaturizer(SparseFeaturizer, GraphComponent):
+class NgramFeaturizer(PickledComponent[Vectorizers], SparseFeaturizer):
+    FILE = "ngrams.pkl"
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {**SparseFeaturizer.get_default_config(), "alias": "ngrams",
                 "char_ngrams": [1, 3], "word_ngrams": [1, 2], "min_df": 2}
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 vectorizers: Optional[tuple[TfidfVectorizer, TfidfVectorizer]] = None) -> None:
+                 vectorizers: Optional[Vectorizers] = None) -> None:
         SparseFeaturizer.__init__(self, "NgramFeaturizer", config)
-        self._storage, self._resource = model_storage, resource
+        PickledComponent.__init__(self, config, model_storage, resource, vectorizers)
+
+    def _use(self, vectorizers: Optional[Vectorizers]) -> None:
         self._tables = (_Table(vectorizers[0]), _Table(vectorizers[1])) if vectorizers else None
 
     @classmethod
@@ -76,18 +79,6 @@ class NgramFeaturizer(SparseFeaturizer, GraphComponent):
             if not 1 <= low <= high:
                 raise ValueError(f"NgramFeaturizer: {key} must be [low, high] with 1 <= low <= high")
 
-    @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "NgramFeaturizer":
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "NgramFeaturizer":
-        with model_storage.read_from(resource) as directory:
-            vectorizers = pickle.loads((directory / _FILE).read_bytes())
-        return cls(config, model_storage, resource, vectorizers)
-
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.training_examples if m.get(TEXT)]
         chars = TfidfVectorizer(analyzer="char", ngram_range=tuple(self._config["char_ngrams"]),
@@ -96,10 +87,7 @@ class NgramFeaturizer(SparseFeaturizer, GraphComponent):
                                 sublinear_tf=True, dtype=np.float32)
         chars.fit([fold(m.get(TEXT)) for m in examples])
         words.fit([_words(m) for m in examples])
-        self._tables = (_Table(chars), _Table(words))
-        with self._storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(pickle.dumps((chars, words)))
-        return self._resource
+        return self._persist((chars, words))
 
     def row(self, message: Message) -> scipy.sparse.coo_matrix:
         """One row: character n-grams, then word n-grams, each block TF-IDF and L2-normalised, the

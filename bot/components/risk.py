@@ -11,33 +11,34 @@ editing it changes the fingerprint, so `rasa train` redoes this step after an ed
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import scipy.sparse
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot.components.linear_intent import _sentence_features
+from bot.components.features import sentence_features, sigmoid
+from bot.components.pickled import PickledComponent
 from shop.lexicon import fingerprint, read_lexicon
 from shop.risk import KINDS, RiskMatcher
 
 LEARNED = ("safety_health", "legal_threat", "regulator", "media", "fraud_account", "repeat_contact")
 
 RISKS_KEY = "risks"
-_FILE = "risk_lexicon.pkl"
+# The trained state: the lexicon read at training time, and per learned kind (weights, bias).
+RiskState = tuple[Dict[str, Any], Dict[str, tuple[np.ndarray, float]]]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class RiskExtractor(GraphComponent):
+class RiskExtractor(PickledComponent[RiskState]):
+    FILE = "risk_lexicon.pkl"
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         # threshold: probability from which the model reports a kind the lexicon did not find;
@@ -50,31 +51,17 @@ class RiskExtractor(GraphComponent):
         path = Path(config.get("lexicon") or cls.get_default_config()["lexicon"])
         return fingerprint(path) if path.exists() else None
 
-    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 lexicon: Optional[Dict[str, Any]] = None,
-                 models: Optional[Dict[str, tuple[np.ndarray, float]]] = None) -> None:
-        self._config, self._storage, self._resource = config, model_storage, resource
+    def _use(self, trained: Optional[RiskState]) -> None:
+        lexicon, models = trained if trained is not None else (None, {})
         self._matcher = RiskMatcher(lexicon) if lexicon is not None else None
-        self._models = models or {}
-
-    @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "RiskExtractor":
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "RiskExtractor":
-        with model_storage.read_from(resource) as directory:
-            lexicon, models = pickle.loads((directory / _FILE).read_bytes())
-        return cls(config, model_storage, resource, lexicon, models)
+        self._models = models
 
     def train(self, training_data: TrainingData) -> Resource:
         lexicon = read_lexicon(Path(self._config["lexicon"]), KINDS)
         matcher = RiskMatcher(lexicon)
         rows, found = [], []
         for message in training_data.intent_examples:
-            features = _sentence_features(message, self._config["featurizers"])
+            features = sentence_features(message, self._config["featurizers"])
             if features is not None:
                 rows.append(features)
                 found.append(set(matcher.kinds_in(message.get(TEXT) or "")))
@@ -89,10 +76,7 @@ class RiskExtractor(GraphComponent):
                                            random_state=self._config["random_seed"])
                 model.fit(matrix, labels)
                 models[kind] = (np.ascontiguousarray(model.coef_.ravel()), float(model.intercept_[0]))
-        self._matcher, self._models = matcher, models
-        with self._storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(pickle.dumps((lexicon, models)))
-        return self._resource
+        return self._persist((lexicon, models))
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._matcher is None:
@@ -100,12 +84,12 @@ class RiskExtractor(GraphComponent):
         for message in messages:
             evidence = self._matcher.evidence(message.get(TEXT) or "")
             risks: List[Dict[str, Any]] = [{"kind": kind, "terms": terms} for kind, terms in evidence.items()]
-            features = _sentence_features(message, self._config["featurizers"]) if self._models else None
+            features = sentence_features(message, self._config["featurizers"]) if self._models else None
             if features is not None:
                 for kind, (weights, bias) in self._models.items():
                     if kind in evidence:
                         continue
-                    p = 1.0 / (1.0 + np.exp(-(float(features @ weights) + bias)))
+                    p = sigmoid(float(features @ weights) + bias)
                     if p >= self._config["threshold"]:
                         risks.append({"kind": kind, "terms": [], "model": round(p, 4)})
             message.set(RISKS_KEY, risks, add_to_output=True)

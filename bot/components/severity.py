@@ -9,22 +9,20 @@ the first of a conversation; the actions route again with the conversation's his
 
 from __future__ import annotations
 
-import pickle
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import scipy.sparse
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
 from bot.components.emotion import COMPLAINT_KEY, EMOTION_KEY, example_label
-from bot.components.linear_intent import _sentence_features
+from bot.components.features import sentence_features, sigmoid
+from bot.components.pickled import PickledComponent
 from bot.components.risk import RISKS_KEY
 from core.vocabulary import COMPLAINT_SEVERITIES, NEGATIVE_EMOTIONS, UPSET_CONFIDENCE
 from shop.routing import route
@@ -34,14 +32,15 @@ SEVERITY_KEY = "severity"
 COMPLAINT_FLAG = "complaint"
 HANDOFF_KEY = "handoff"
 ROUTE_KEY = "route"
-_FILE = "impact.pkl"
 # Intents that say nothing about a task: if their wording reads as a complaint, it is one.
 NON_TASK = ("nlu_fallback", "out_of_scope", "praise", "thank", "affirm", "deny", "greet", "goodbye", "inform",
             "bot_challenge")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class SeverityGrader(GraphComponent):
+class SeverityGrader(PickledComponent[LogisticRegression]):
+    FILE = "impact.pkl"
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         # complaint_threshold: complaint score from which a non-task intent counts as a complaint
@@ -50,28 +49,11 @@ class SeverityGrader(GraphComponent):
         return {"featurizers": ["ngrams"], "C": 2.0, "complaint_threshold": 0.5, "override_intent": True,
                 "intense": UPSET_CONFIDENCE, "random_seed": 42}
 
-    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 impact: Optional[LogisticRegression] = None) -> None:
-        self._config, self._storage, self._resource = config, model_storage, resource
-        self._use(impact)
-
     def _use(self, impact: Optional[LogisticRegression]) -> None:
         self._impact = impact
         if impact is not None:
             self._weights = np.ascontiguousarray(impact.coef_.ravel())
             self._bias = float(impact.intercept_[0])
-
-    @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SeverityGrader":
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "SeverityGrader":
-        with model_storage.read_from(resource) as directory:
-            impact = pickle.loads((directory / _FILE).read_bytes())
-        return cls(config, model_storage, resource, impact)
 
     def train(self, training_data: TrainingData) -> Resource:
         rows, labels = [], []
@@ -82,7 +64,7 @@ class SeverityGrader(GraphComponent):
             if label not in COMPLAINT_SEVERITIES:
                 raise ValueError(f"training example {message.get('text')!r}: severity {label!r} is not one of "
                                  f"{', '.join(COMPLAINT_SEVERITIES)}")
-            features = _sentence_features(message, self._config["featurizers"])
+            features = sentence_features(message, self._config["featurizers"])
             if features is not None:
                 rows.append(features)
                 labels.append(int(label != "general"))
@@ -91,18 +73,15 @@ class SeverityGrader(GraphComponent):
             impact = LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
                                         random_state=self._config["random_seed"])
             impact.fit(scipy.sparse.vstack(rows).tocsr(), labels)
-        self._use(impact)
-        with self._storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(pickle.dumps(impact))
-        return self._resource
+        return self._persist(impact)
 
     def _impact_of(self, message: Message) -> Optional[Impact]:
         if self._impact is None:
             return None
-        features = _sentence_features(message, self._config["featurizers"])
+        features = sentence_features(message, self._config["featurizers"])
         if features is None:
             return None
-        p = 1.0 / (1.0 + np.exp(-(float(features @ self._weights) + self._bias)))
+        p = sigmoid(float(features @ self._weights) + self._bias)
         return Impact("important", p) if p >= 0.5 else Impact("general", 1.0 - p)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
-from bot.stack import PY, Stack, free_port
-from bot.train import model_path
+from tools.stack import PY, Stack, free_port
+from tools.train import model_path
 
 
 class Customer:

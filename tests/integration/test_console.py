@@ -17,9 +17,9 @@ from typing import Any, Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
 
-from bot.stack import Stack
 from tests.integration.conftest import Agent, ChatCustomer, Inbox, create_agent
 from tests.integration.test_handoff import case_id_in
+from tools.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_DIR = ROOT / "handoff" / "console"

@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 
-from bot.stack import Stack
 from tests.integration.conftest import Agent, ApiError, ChatCustomer, Inbox, create_agent, start_stack
 from tests.pg import start_postgres
+from tools.stack import Stack
 
 CASE_ID = re.compile(r"C-\d{8}-\d{4,}")
 

@@ -13,9 +13,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from core.vocabulary import priority
 from handoff.clock import FakeClock
 from handoff.models import Base
-from core.vocabulary import priority
 from handoff.sla import SlaPolicy
 from handoff.store import CaseStore, ClaimConflict, InvalidTransition
 from tests.pg import start_postgres

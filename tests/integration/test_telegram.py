@@ -21,10 +21,10 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.stack import Stack, free_port
-from bot.train import model_path
 from tests.integration.conftest import Agent, Inbox, create_agent
 from tests.telegram_stub import BotApiStub, Call, callback_update, text_update
+from tools.stack import Stack, free_port
+from tools.train import model_path
 
 SECRET = "tg-integration_secret-42"
 CASE_ID = re.compile(r"C-\d{8}-\d{4,}")

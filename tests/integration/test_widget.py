@@ -21,8 +21,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from bot.stack import Stack
 from tests.integration.conftest import create_agent
+from tools.stack import Stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "results" / "screenshots"

@@ -3,11 +3,16 @@ actions (unit tests may use fakes, but Redis's atomicity is what these tests are
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 import redis
 
+from handoff.desk import Desk
+from handoff.queue import CaseQueue
+from handoff.staffing import Hours
+from handoff.store import CaseStore
 from tests.redis_server import RedisServer
 
 
@@ -28,3 +33,11 @@ def client(server: RedisServer) -> Iterator[redis.Redis]:
     c.flushall()
     yield c
     c.close()
+
+
+@pytest.fixture()
+def desk(tmp_path: Path, client: redis.Redis) -> Desk:
+    """A desk of its own: a new SQLite case store and an empty Redis, open round the clock."""
+    store = CaseStore(f"sqlite:///{tmp_path / 'cases.db'}")
+    store.create_schema()
+    return Desk(store, CaseQueue(client), hours=Hours())

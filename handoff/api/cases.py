@@ -1,0 +1,124 @@
+"""One case at a time: claim it, read it, write to the customer, note, transfer, move it through
+its lifecycle, resolve it (the bot takes the customer back)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from handoff import lifecycle
+from handoff.api.auth import agent_of
+from handoff.api.customer import greet
+from handoff.api.http import ApiError, body_of, error, off_loop, services, text_field
+from handoff.desk import case_row
+from handoff.rasa_client import DeliveryError
+
+
+async def list_cases(request: Request) -> HTTPResponse:
+    agent = await agent_of(request)
+    cases = await off_loop(services(request).desk.cases, agent, mine=request.args.get("mine") == "true",
+                           state=request.args.get("state"))
+    return json_response({"cases": [case_row(c) for c in cases]})
+
+
+async def claim_case(request: Request, case_id: str) -> HTTPResponse:
+    agent = await agent_of(request)
+    found = services(request)
+    case = await off_loop(found.desk.claim, case_id, agent)
+    await greet(found, case, agent)
+    return json_response({"case": await off_loop(found.desk.case_detail, case.id)})
+
+
+async def get_case(request: Request, case_id: str) -> HTTPResponse:
+    await agent_of(request)
+    return json_response({"case": await off_loop(services(request).desk.case_detail, case_id)})
+
+
+async def case_messages(request: Request, case_id: str) -> HTTPResponse:
+    await agent_of(request)
+    after = int(request.args.get("after", "0") or 0)
+    messages = await off_loop(services(request).desk.messages, case_id, after)
+    return json_response({"messages": [m.to_dict() for m in messages]})
+
+
+async def reply_to_case(request: Request, case_id: str) -> HTTPResponse:
+    agent = await agent_of(request)
+    found = services(request)
+    data = body_of(request)
+    text = text_field(data)
+    key = request.headers.get("idempotency-key") or data.get("client_message_id")
+    case, stored = await off_loop(found.desk.reply, case_id, agent, text, f"agent:{key}" if key else None)
+    if stored is None:
+        return json_response({"delivered": False, "duplicate": True, "case_id": case.id})
+    try:
+        await found.rasa.say(case.conversation_id, text, agent=agent.name, case_id=case.id)
+    except DeliveryError as exc:
+        await off_loop(found.desk.system_note, case.id, f"not delivered: {exc}")
+        return error(502, "not_delivered", f"the reply is kept in case {case.id} but did not reach the "
+                                           f"customer: {exc}")
+    await off_loop(found.desk.delivered, case.id, stored)
+    return json_response({"delivered": True, "duplicate": False, "message": stored.to_dict()}, status=201)
+
+
+async def add_note(request: Request, case_id: str) -> HTTPResponse:
+    agent = await agent_of(request)
+    stored = await off_loop(services(request).desk.note, case_id, agent, text_field(body_of(request)))
+    return json_response({"note": stored.to_dict() if stored else None}, status=201)
+
+
+async def transfer_case(request: Request, case_id: str) -> HTTPResponse:
+    agent = await agent_of(request)
+    desk = services(request).desk
+    data = body_of(request)
+    target, team = data.get("agent"), data.get("team")
+    if not target and not team:
+        raise ApiError(422, "invalid", "give `agent` (a name) or `team`")
+    to_agent = None
+    if target:
+        to_agent = await off_loop(desk.agent_named, str(target))
+        if to_agent is None:
+            raise ApiError(404, "not_found", f"no agent named {target!r}")
+    case = await off_loop(desk.transfer, case_id, agent, to_agent=to_agent, team=team,
+                          note=text_field(data, "note", required=False))
+    return json_response({"case": case.to_dict()})
+
+
+async def update_case_state(request: Request, case_id: str) -> HTTPResponse:
+    agent = await agent_of(request)
+    data = body_of(request)
+    state = data.get("state")
+    if state not in lifecycle.STATES:
+        raise ApiError(422, "invalid", f"`state` must be one of {', '.join(lifecycle.STATES)}")
+    case = await off_loop(services(request).desk.update_state, case_id, agent, str(state),
+                          text_field(data, "note", required=False))
+    return json_response({"case": case.to_dict()})
+
+
+async def resolve_case(request: Request, case_id: str) -> HTTPResponse:
+    agent = await agent_of(request)
+    found = services(request)
+    note = text_field(body_of(request), "note", required=False)
+    case = await off_loop(found.desk.resolve, case_id, agent, note)
+    handed_back = True
+    try:
+        await found.rasa.hand_back(case.conversation_id)
+    except DeliveryError as exc:
+        handed_back = False
+        await off_loop(found.desk.system_note, case.id, f"hand-back failed: {exc}")
+    return json_response({"case": case.to_dict(), "handed_back": handed_back})
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("cases")
+    bp.add_route(list_cases, "/cases", methods=["GET"])
+    bp.add_route(get_case, "/cases/<case_id>", methods=["GET"])
+    bp.add_route(claim_case, "/cases/<case_id>/claim", methods=["POST"])
+    bp.add_route(case_messages, "/cases/<case_id>/messages", methods=["GET"])
+    bp.add_route(reply_to_case, "/cases/<case_id>/reply", methods=["POST"])
+    bp.add_route(add_note, "/cases/<case_id>/notes", methods=["POST"])
+    bp.add_route(transfer_case, "/cases/<case_id>/transfer", methods=["POST"])
+    bp.add_route(update_case_state, "/cases/<case_id>/state", methods=["POST"])
+    bp.add_route(resolve_case, "/cases/<case_id>/resolve", methods=["POST"])
+    return bp

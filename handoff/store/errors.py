@@ -1,0 +1,39 @@
+"""The store's own errors. InvalidTransition comes from the lifecycle rules but is raised through
+the store, so callers catch every store failure from one import."""
+
+from __future__ import annotations
+
+from handoff.lifecycle import InvalidTransition
+
+__all__ = [
+    "AgentNotFound", "CaseClosed", "CaseNotFound", "ClaimConflict", "InvalidTransition", "NotAssigned", "StaleCase",
+    "StoreError",
+]
+
+
+class StoreError(Exception):
+    """Base of the store's own errors."""
+
+
+class CaseNotFound(StoreError, LookupError):
+    pass
+
+
+class AgentNotFound(StoreError, LookupError):
+    pass
+
+
+class ClaimConflict(StoreError):
+    """Somebody else was faster, or the case is not waiting; the message says which."""
+
+
+class NotAssigned(StoreError):
+    pass
+
+
+class CaseClosed(StoreError):
+    pass
+
+
+class StaleCase(StoreError):
+    """The case changed in another process meanwhile (optimistic concurrency)."""

@@ -1,0 +1,44 @@
+"""EmotionClassifier: the emotion with its confidence, the ranking, and the complaint score in
+the parse result."""
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import GraphComponent
+
+from tests.unit.bot.components.pipeline import EMOTION, NGRAMS, TOKENIZER, parse, process, train_and_load
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> list[GraphComponent]:
+    return train_and_load(Path(tmp_path_factory.mktemp("model")), [TOKENIZER, NGRAMS, EMOTION])
+
+
+@pytest.mark.parametrize("text, emotion", [
+    ("快递一周了还没到，气死我了", "anger"),
+    ("the shoes fell apart, this is ridiculous", "anger"),
+    ("快递慢了两天，有点失望", "sadness"),
+    ("謝謝你們，服務很好", "joy"),
+    ("thank you so much", "joy"),
+    ("我的订单到哪了", "neutral"),
+])
+def test_emotion_and_confidence(pipeline: list[GraphComponent], text: str, emotion: str) -> None:
+    result = parse(pipeline, text)
+    assert result["emotion"]["name"] == emotion
+    assert 0.5 < result["emotion"]["confidence"] <= 1.0
+    ranking = result["emotion_ranking"]
+    assert ranking[0] == result["emotion"]
+    assert {r["name"] for r in ranking} == {"anger", "sadness", "joy", "neutral"}
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_complaint_score(pipeline: list[GraphComponent]) -> None:
+    assert parse(pipeline, "快递一周了还没到，气死我了")["complaint_score"] > 0.5
+    assert parse(pipeline, "我的订单到哪了")["complaint_score"] < 0.5
+
+
+def test_complaint_score_is_a_plain_float(pipeline: list[GraphComponent]) -> None:
+    """A numpy score would make the severity grader's comparisons numpy booleans, which the
+    JSON of Rasa's tracker store, event broker and HTTP API refuse."""
+    score = process(pipeline, "快递一周了还没到，气死我了").get("complaint_score")
+    assert type(score) is float

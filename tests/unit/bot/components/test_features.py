@@ -1,0 +1,34 @@
+"""The shared sentence row and squashing functions the linear heads use."""
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.components.features import sentence_features, sigmoid, softmax
+
+
+def test_sigmoid() -> None:
+    assert sigmoid(0.0) == 0.5
+    assert sigmoid(2.0) == pytest.approx(1 / (1 + np.exp(-2.0)))
+    assert sigmoid(2.0) + sigmoid(-2.0) == pytest.approx(1.0)
+
+
+def test_softmax_is_a_distribution_keeping_the_order() -> None:
+    p = softmax(np.array([1.0, 3.0, 2.0]))
+    assert p.sum() == pytest.approx(1.0)
+    assert list(np.argsort(p)) == [0, 2, 1]
+    assert softmax(np.array([1000.0, 1000.0])) == pytest.approx([0.5, 0.5])
+
+
+def test_sentence_row_of_the_named_featurizer_is_read_once() -> None:
+    message = Message.build(text="hi")
+    row = scipy.sparse.coo_matrix(np.array([[0.0, 0.6, 0.8]]))
+    message.add_features(Features(row, "sentence", TEXT, "ngrams"))
+    first = sentence_features(message, ["ngrams"])
+    assert first is not None
+    assert first.toarray().tolist() == [[0.0, 0.6, 0.8]]
+    assert sentence_features(message, ["ngrams"]) is first
+    assert sentence_features(Message.build(text="hi"), ["ngrams"]) is None

@@ -1,0 +1,92 @@
+"""SeverityGrader: the severity level with its reasons, the complaint flag and the routing
+decision in the parse result, after the whole custom pipeline."""
+
+import json
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import GraphComponent
+from rasa.shared.nlu.constants import INTENT
+
+from bot.components.emotion import COMPLAINT_KEY, EMOTION_KEY
+from bot.components.risk import RISKS_KEY
+from tests.unit.bot.components.pipeline import FULL, NGRAMS, SEVERITY, TOKENIZER, parse, process, train_and_load
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> list[GraphComponent]:
+    return train_and_load(Path(tmp_path_factory.mktemp("model")), FULL)
+
+
+def test_a_safety_risk_is_severe_and_goes_to_a_person(pipeline: list[GraphComponent]) -> None:
+    result = parse(pipeline, "充电宝冒烟起火，差点烧到孩子")
+    assert result["severity"]["level"] == "severe"
+    reasons = result["severity"]["reasons"]
+    assert reasons[0] == "intent:complain_product_quality"
+    assert reasons[1].startswith("impact:material(")
+    assert reasons[2].startswith("emotion:anger(")
+    assert reasons[3] == "risk:safety_health"
+    assert result["complaint"] is True
+    assert result["handoff"] is True
+    assert result["route"]["action"] == "handoff"
+    assert result["route"]["reason"] == "severe"
+
+
+def test_an_angry_material_complaint_is_important(pipeline: list[GraphComponent]) -> None:
+    result = parse(pipeline, "快递一周了还没到，气死我了")
+    assert result["severity"]["level"] == "important"
+    assert result["severity"]["reasons"][0] == "intent:complain_delivery"
+    assert result["handoff"] is True
+    assert (result["route"]["action"], result["route"]["reason"]) == ("handoff", "important and upset")
+
+
+def test_a_minor_complaint_is_general_and_answered_with_empathy(pipeline: list[GraphComponent]) -> None:
+    result = parse(pipeline, "快递晚了一天，下次注意")
+    assert result["severity"]["level"] == "general"
+    assert result["severity"]["reasons"][0] == "intent:complain_delivery"
+    assert result["severity"]["reasons"][1].startswith("impact:minor(")
+    assert result["complaint"] is True
+    assert result["handoff"] is False
+    assert result["route"]["action"] == "answer_with_empathy"
+
+
+def test_a_question_is_no_complaint(pipeline: list[GraphComponent]) -> None:
+    result = parse(pipeline, "where is my order")
+    assert result["severity"] == {"level": "none", "reasons": []}
+    assert result["complaint"] is False
+    assert result["handoff"] is False
+    assert result["route"]["action"] == "answer"
+
+
+def test_a_greeting_worded_as_a_complaint_becomes_one(tmp_path: Path) -> None:
+    """What the components before it found is set by hand: a greet intent, an angry emotion and
+    a high complaint score."""
+    *upstream, severity = train_and_load(tmp_path, [TOKENIZER, NGRAMS, SEVERITY])
+    message = process(upstream, "在吗？你们到底管不管")
+    message.set(INTENT, {"name": "greet", "confidence": 0.7}, add_to_output=True)
+    message.set(EMOTION_KEY, {"name": "anger", "confidence": 0.8}, add_to_output=True)
+    message.set(COMPLAINT_KEY, 0.9, add_to_output=True)
+    message.set(RISKS_KEY, [], add_to_output=True)
+    severity.process([message])
+    result = message.as_dict(only_output_properties=True)
+    assert result["intent"] == {"name": "complain_general", "confidence": 0.9, "overrides": "greet"}
+    assert result["severity"]["reasons"][0] == "intent:complain_general"
+    assert result["severity"]["level"] != "none"
+    assert result["complaint"] is True
+
+
+def test_a_question_worded_as_a_complaint_is_flagged_but_not_graded(tmp_path: Path) -> None:
+    """SPEC §8: `complaint` is whether the message is a complaint whatever its category, so the
+    complaint head counts on its own under a task intent, which keeps its answer."""
+    *upstream, severity = train_and_load(tmp_path, [TOKENIZER, NGRAMS, SEVERITY])
+    message = process(upstream, "我的订单到哪了")
+    message.set(INTENT, {"name": "query_order_status", "confidence": 0.9}, add_to_output=True)
+    message.set(EMOTION_KEY, {"name": "neutral", "confidence": 0.7}, add_to_output=True)
+    message.set(COMPLAINT_KEY, 0.8, add_to_output=True)
+    message.set(RISKS_KEY, [], add_to_output=True)
+    severity.process([message])
+    result = json.loads(json.dumps(message.as_dict(only_output_properties=True)))
+    assert result["intent"]["name"] == "query_order_status"
+    assert result["severity"] == {"level": "none", "reasons": []}
+    assert result["complaint"] is True
+    assert result["route"]["action"] == "answer"

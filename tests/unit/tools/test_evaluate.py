@@ -1,0 +1,47 @@
+"""Scoring, gating and file errors of the evaluation CLI, without a model."""
+
+from pathlib import Path
+
+import pytest
+
+from tools.evaluate import EvaluationError, check_gates, evaluate, main, prediction_from_parse, read_rows, score
+
+
+def test_scores_accuracy_macro_f1_and_confusion() -> None:
+    s = score(["a", "a", "b", "b"], ["a", "b", "b", "b"])
+    assert s["accuracy"] == 0.75
+    assert s["confusion"] == {"a": {"a": 1, "b": 1}, "b": {"b": 2}}
+    assert s["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert s["macro_f1"] == pytest.approx((0.6667 + 0.8) / 2, abs=1e-3)
+
+
+def test_prediction_fields_and_complaint_from_intent() -> None:
+    p = prediction_from_parse({"text": "x", "intent": {"name": "complain_refund", "confidence": 0.912345}})
+    assert p["intent"] == "complain_refund" and p["intent_confidence"] == 0.9123
+    assert p["complaint"] is True
+    assert p["emotion"] is None and p["severity"] is None and p["handoff"] is None
+
+
+def test_per_language_report_and_gate() -> None:
+    rows = [{"text": "你好", "intent": "greet"}, {"text": "hello", "intent": "greet", "lang": "en"},
+            {"text": "bye", "intent": "goodbye", "emotion": "joy"}]
+    preds = [prediction_from_parse({"text": r["text"], "intent": {"name": n, "confidence": 1.0}})
+             for r, n in zip(rows, ["greet", "greet", "greet"], strict=False)]
+    report = evaluate(rows, preds)
+    intent = report["fields"]["intent"]
+    assert intent["by_language"]["zh-Hans"]["accuracy"] == 1.0
+    assert intent["by_language"]["en"]["accuracy"] == 0.5
+    assert intent["worst_mistakes"][0]["text"] == "bye"
+    assert report["fields"]["emotion"] == {"n": 1, "not_predicted": True}
+    assert check_gates(report, ["intent=0.9"]) == ["intent [en]: accuracy 0.5000 < 0.9"]
+    assert check_gates(report, ["intent=0.5"]) == []
+
+
+def test_bad_files_get_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok", "intent": "greet"}\n{not json\n', encoding="utf-8")
+    with pytest.raises(EvaluationError, match="bad.jsonl:2"):
+        read_rows([str(bad)])
+    assert main([str(bad)]) == 2
+    assert "bad.jsonl:2" in capsys.readouterr().err
+    assert main([str(tmp_path / "missing.jsonl")]) == 2
