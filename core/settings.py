@@ -41,6 +41,10 @@ class Settings:
     handoff_sla: str  # "severe=60/14400,…" seconds; parsed by handoff.sla
     handoff_sla_tick: float  # seconds between SLA sweeps
     handoff_presence_ttl: int  # an agent counts as online this long after its last request
+    # processes: sized for the 2-core machine this project is measured on
+    rasa_workers: int = 2  # Sanic workers of `rasa run` (SANIC_WORKERS); needs the Redis lock store
+    handoff_workers: int = 2  # Sanic workers of the handoff service
+    archive_retention_days: int = 365  # conversation archive rows older than this are deleted
     handoff_teams: Mapping[str, str] = field(default_factory=dict)  # complaint category → team
     handoff_hours: str = ""  # "09:00-21:00"; empty: round the clock
     handoff_tz: str = "Asia/Shanghai"
@@ -76,6 +80,9 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         handoff_sla=e.get("HANDOFF_SLA", "").strip(),
         handoff_sla_tick=float(e.get("HANDOFF_SLA_TICK", "5")),
         handoff_presence_ttl=int(e.get("HANDOFF_PRESENCE_TTL", "90")),
+        rasa_workers=max(1, int(e.get("RASA_WORKERS", "2"))),
+        handoff_workers=max(1, int(e.get("HANDOFF_WORKERS", "2"))),
+        archive_retention_days=int(e.get("ARCHIVE_RETENTION_DAYS", "365")),
         handoff_teams=parse_teams(e.get("HANDOFF_TEAMS", "")),
         handoff_hours=e.get("HANDOFF_HOURS", "").strip(),
         handoff_tz=e.get("HANDOFF_TZ", "Asia/Shanghai"),

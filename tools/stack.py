@@ -23,6 +23,7 @@ from typing import Optional
 from urllib.parse import urlparse
 
 from core.settings import ROOT
+from tools import endpoints
 
 PY = sys.executable
 RASA = str(Path(PY).with_name("rasa"))
@@ -127,23 +128,9 @@ class Stack:
             time.sleep(0.1)
 
     def write_endpoints(self) -> Path:
-        url = urlparse(self.redis_url)
         path = self.var_dir / f"endpoints-{self.rasa_port}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            "action_endpoint:\n"
-            f"  url: \"{self.action_url}\"\n"
-            "lock_store:\n"
-            "  type: redis\n"
-            f"  url: {url.hostname or 'localhost'}\n"
-            f"  port: {url.port or 6379}\n"
-            "  db: 1\n"
-            "event_broker:\n"
-            "  type: bot.broker.RedisStreamsEventBroker\n"
-            f"  url: {self.redis_url}\n"
-            "  stream: rasa:events\n",
-            encoding="utf-8",
-        )
+        path.write_text(endpoints.render(self.action_url, self.redis_url), encoding="utf-8")
         return path
 
     def write_credentials(self) -> Path:
