@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from core.settings import ROOT
 
@@ -87,17 +87,49 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
-def rss_mb(pid: Optional[int]) -> Optional[float]:
-    """Resident memory (VmRSS) of a process tree in MiB; None if it is gone."""
+def _status_kb(pid: int, field: str, source: str = "status") -> Optional[int]:
+    """One kB field of /proc/PID/status (or smaps_rollup); None if the process is gone or hides it."""
+    try:
+        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def rss_mb(pid: Optional[int], *, tree: bool = True) -> Optional[float]:
+    """Resident memory (VmRSS) in MiB of a process tree, or of the process alone (`tree=False`,
+    for a program whose workers are listed one by one); None if it is gone."""
     if pid is None:
         return None
-    total_kb = 0
-    for member in process_tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            continue
+    total_kb = sum(_status_kb(member, "VmRSS") or 0 for member in (process_tree(pid) if tree else [pid]))
     return round(total_kb / 1024, 1) if total_kb else None
 
+
+def pss_mb(pid: int) -> Optional[float]:
+    """Proportional memory of one process in MiB: a page shared by n processes counts 1/n in each.
+    Sanic forks its workers from a parent that has loaded the model, so summed RSS counts the
+    shared pages once per worker; summed PSS is what the processes cost the machine together."""
+    kb = _status_kb(pid, "Pss", "smaps_rollup")
+    return None if kb is None else round(kb / 1024, 1)
+
+
+def program_memory(pids: list[int]) -> dict[str, Any]:
+    """Memory of one program's processes (main first, then its workers): each, and summed."""
+    alive: list[dict[str, Any]] = []
+    rss_sum = pss_sum = 0.0
+    for pid in pids:
+        rss = rss_mb(pid, tree=False)
+        if rss is None:
+            continue  # gone between listing and reading: nothing to count
+        pss = pss_mb(pid)
+        alive.append({"pid": pid, "rss_mb": rss, "pss_mb": pss})
+        rss_sum += rss
+        pss_sum += pss or 0.0
+    return {
+        "processes": alive,
+        "count": len(alive),
+        "rss_mb_sum": round(rss_sum, 1) if alive else None,
+        "pss_mb_sum": round(pss_sum, 1) if alive else None,
+    }

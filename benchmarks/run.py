@@ -1,11 +1,14 @@
 """`make benchmark`: REST throughput, latency, memory and training time of our assistant vs a plain `rasa init` bot.
 
-Both bots run at the same time on free loopback ports and get the same customer messages, level by
-level, alternating which one goes first so that neither always profits from a warmer machine.
+Our stack runs once per Rasa worker count (`--workers`, default 1 then 2), one phase after the
+other, beside one plain bot that runs throughout on free loopback ports. In each phase both get the
+same customer messages level by level, alternating which one goes first (per level and per phase)
+so that neither always profits from a warmer machine; each ratio compares measurements of one phase.
+Memory is read per process (main and workers) by the pids supervisord knows.
 Results go to docs/benchmarks.md (only our section is replaced) and results/benchmarks/rest.json.
 
-    python -m benchmarks.run [--total N] [--levels 1,10,20] [--time-limit S] [--keep-baseline DIR]
-                             [--train-ours]
+    python -m benchmarks.run [--total N] [--levels 1,10,20] [--workers 1,2] [--time-limit S] [--keep-baseline DIR]
+                             [--train-ours] [--render-only]
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import shlex
 import shutil
 import signal
@@ -31,13 +35,12 @@ from typing import Any, Optional
 
 from benchmarks.baseline import build_baseline, start_baseline
 from benchmarks.load import run_load
-from benchmarks.processes import environment, rss_mb, run_logged, stop_process, tail
-from benchmarks.report import DOC, cell, machine, now, replace_section
+from benchmarks.processes import environment, process_tree, program_memory, run_logged, stop_process, tail
+from benchmarks.report import DOC, machine, now, replace_section
+from benchmarks.rest_report import PROGRAMS, RESULTS, SECTION, render
 from core.settings import ROOT
 from tools.stack import RASA, Stack, free_port, wait_http
 
-SECTION = "## REST throughput and latency vs plain Rasa"
-RESULTS = ROOT / "results" / "benchmarks" / "rest.json"
 OUR_MODEL = ROOT / "models" / "shop.tar.gz"
 STARTUP_TIMEOUT_S = 300.0
 
@@ -65,18 +68,25 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
     parser.add_argument("--total", type=int, default=500, help="messages per bot and level (default 500)")
     parser.add_argument("--levels", default="1,10,20", help="concurrency levels, comma-separated (default 1,10,20)")
+    parser.add_argument("--workers", default="1,2",
+                        help="Rasa workers of our stack, one phase each, comma-separated (default 1,2)")
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per bot and level (default 120)")
     parser.add_argument("--keep-baseline", type=Path, metavar="DIR",
                         help="build the plain Rasa bot in DIR and keep it; reuse it if it is already trained")
     parser.add_argument("--train-ours", action="store_true",
                         help="also time a full training of our model (into a scratch dir; can take half an hour)")
+    parser.add_argument("--render-only", action="store_true",
+                        help=f"measure nothing: write the section again from {RESULTS.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     try:
         args.levels = [int(level) for level in args.levels.split(",") if level.strip()]
+        args.workers = [int(count) for count in args.workers.split(",") if count.strip()]
     except ValueError:
-        parser.error("--levels must be comma-separated integers, e.g. 1,10,20")
-    if not args.levels or min(args.levels) < 1 or args.total < 1 or args.time_limit <= 0:
-        parser.error("levels and --total must be >= 1 and --time-limit > 0")
+        parser.error("--levels and --workers must be comma-separated integers, e.g. 1,10,20")
+    if not args.levels or not args.workers or min(args.levels + args.workers) < 1:
+        parser.error("levels and workers must be >= 1")
+    if args.total < 1 or args.time_limit <= 0:
+        parser.error("--total must be >= 1 and --time-limit > 0")
     return args
 
 
@@ -130,78 +140,21 @@ def probe(url: str) -> str:
     return str(replies[0].get("text", replies[0]))
 
 
-def memory(stack: Stack, baseline: subprocess.Popen[bytes]) -> dict[str, Optional[float]]:
-    """Rasa alone is the fair comparison; our whole stack is what a deployment really needs."""
-    pids = {name: proc.pid for name, proc in stack.procs.items()}
-    ours_rasa = rss_mb(pids.get("rasa"))
-    extra = [rss_mb(pids.get(name)) for name in ("actions", "redis")]
+def memory(stack: Stack, baseline: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """Every process of every program, by the pids supervisord knows: Rasa and the handoff service
+    fork Sanic workers, so the main process alone would hide most of what they cost."""
+    programs: dict[str, Any] = {}
+    for name in PROGRAMS:
+        main_pid = stack.pid(name)
+        workers = sorted(pid for pid in stack.pids(name) if pid != main_pid)
+        programs[name] = program_memory(([main_pid] if main_pid else []) + workers)
+    measured = [p for p in programs.values() if p["rss_mb_sum"] is not None]
     return {
-        "ours_rasa_mb": ours_rasa,
-        "ours_stack_mb": round((ours_rasa or 0) + sum(x or 0 for x in extra), 1),
-        "baseline_rasa_mb": rss_mb(baseline.pid),
+        "ours": programs,
+        "ours_stack_rss_mb": round(sum(p["rss_mb_sum"] for p in measured), 1),
+        "ours_stack_pss_mb": round(sum(p["pss_mb_sum"] or 0 for p in measured), 1),
+        "baseline": program_memory(process_tree(baseline.pid)),
     }
-
-
-def render(report: dict[str, Any]) -> str:
-    """Our section of docs/benchmarks.md, self-contained so it can be replaced on every run."""
-    m, s = report["machine"], report["settings"]
-    out = [
-        SECTION,
-        "",
-        f"Written by `{report['command']}` on {report['date']}. Machine: {m['nproc']} CPUs (`nproc`), "
-        f"{m['cpu']}, {m['memory_mb'] // 1024} GiB RAM, Linux {m['kernel']}, Python {m['python']}; "
-        f"load average {m['load_average']:.2f} when the run started (other work on the machine skews the numbers).",
-        "",
-        "What was measured: Rasa's REST channel (`POST /webhooks/rest/webhook`) of both bots, running side by "
-        "side on loopback ports. At each concurrency level N, N simulated conversations run at once, each with "
-        "its own sender id, sending the next message only after the previous reply arrived; a conversation is one "
-        f"pass through the same {len(report['messages'])} messages (below), then the next customer starts a new "
-        "one (Rasa's cost per turn grows with the conversation's length, real chats are short). "
-        f"Each bot gets up to {s['total']} messages or "
-        f"{s['time_limit_s']:.0f} s per level, whichever comes first, after {s['warmup']} warm-up messages that are "
-        "not counted; the bot that goes first alternates per level. Latency is per message, from request to reply.",
-        "",
-        f"- **ours**: `{report['model']['path']}` (modified {report['model']['modified']}, sha256 "
-        f"{report['model']['sha256']}) with its action server and Redis lock store, started by `tools.stack.Stack`.",
-        "- **plain Rasa**: the `rasa init` project trained with its default config, `rasa run --enable-api` with "
-        "its own endpoints (no action server, in-memory lock store).",
-        "",
-    ]
-    for level in report["levels"]:
-        out += [f"### Concurrency {level['concurrency']}", "",
-                "| bot | messages | messages/s | p50 ms | p95 ms | p99 ms | errors |",
-                "|---|---:|---:|---:|---:|---:|---:|"]
-        for key, label in (("ours", "ours"), ("baseline", "plain Rasa")):
-            r = level[key]
-            errors = r["errors"] + r["unfinished"]
-            out.append(f"| {label} | {r['messages']} | {r['messages_per_s']:.1f} | {cell(r['p50_ms'])} | "
-                       f"{cell(r['p95_ms'])} | {cell(r['p99_ms'])} | {errors} |")
-        ratio = level["throughput_ratio"]
-        out += ["", f"Throughput ours / plain Rasa: **{cell(ratio, 2)}×** "
-                f"(first: {'ours' if level['order'][0] == 'ours' else 'plain Rasa'}).", ""]
-    t, mem = report["training"], report["memory"]
-    ours_train = t["ours"].get("train_s") if t["ours"] else None
-    base = t["baseline"]
-    out += [
-        "### Training time and memory", "",
-        "| | ours | plain Rasa |", "|---|---:|---:|",
-        f"| training (`rasa train --force`), s | {cell(ours_train, 0) if t['ours'] else 'not run (`--train-ours`)'} | "
-        f"{cell(base.get('train_s'), 0)} |",
-        f"| Rasa process RSS after the run, MiB | {cell(mem['after']['ours_rasa_mb'], 0)} | "
-        f"{cell(mem['after']['baseline_rasa_mb'], 0)} |",
-        f"| Rasa process RSS after start-up, MiB | {cell(mem['before']['ours_rasa_mb'], 0)} | "
-        f"{cell(mem['before']['baseline_rasa_mb'], 0)} |",
-        f"| whole stack RSS after the run (+ action server, Redis), MiB | "
-        f"{cell(mem['after']['ours_stack_mb'], 0)} | {cell(mem['after']['baseline_rasa_mb'], 0)} |",
-        "",
-        "RSS is VmRSS from /proc of the process and its children. Errors count failed and unfinished requests.",
-        "",
-        "Messages: " + ", ".join(f"`{text}`" for text in report["messages"]) + ".",
-        "",
-        f"Raw numbers: `{RESULTS.relative_to(ROOT)}`.",
-        "",
-    ]
-    return "\n".join(out)
 
 
 @dataclass
@@ -211,12 +164,38 @@ class Started:
     stack: Optional[Stack] = None
     baseline: Optional[subprocess.Popen[bytes]] = None
 
-    def stop(self) -> None:
-        """Stops our stack and the baseline; safe to call with either or both never started."""
+    def stop_stack(self) -> None:
+        """Ends one phase: the next stack must not share the CPU with this one."""
         if self.stack is not None:
             self.stack.stop()
+            self.stack = None
+
+    def stop(self) -> None:
+        """Stops our stack and the baseline; safe to call with either or both never started."""
+        self.stop_stack()
         if self.baseline is not None:
             stop_process(self.baseline)
+
+
+def measure_levels(urls: dict[str, str], args: argparse.Namespace, phase: int) -> list[dict[str, Any]]:
+    """Both bots at each level, one after the other; the order flips per level and per phase."""
+    levels = []
+    for index, level in enumerate(args.levels):
+        order = ["ours", "baseline"] if (index + phase) % 2 == 0 else ["baseline", "ours"]
+        entry: dict[str, Any] = {"concurrency": level, "order": order, "load_1m": round(os.getloadavg()[0], 2)}
+        for name in order:
+            result = asyncio.run(run_load(urls[name], MESSAGES, level, args.total, args.time_limit))
+            result["load_1m_after"] = round(os.getloadavg()[0], 2)
+            entry[name] = result
+            print(f"  concurrency {level:>3} {name:<8}: {result['messages']:>5} msgs in {result['elapsed_s']:.1f} s "
+                  f"= {result['messages_per_s']:.1f}/s, p50 {result['p50_ms']} p95 {result['p95_ms']} "
+                  f"p99 {result['p99_ms']} ms, errors {result['errors']}, unfinished {result['unfinished']}, "
+                  f"empty {result['empty_replies']}, warm-up errors {result['warmup_errors']}"
+                  + (f" {result['error_samples']}" if result["error_samples"] else ""), flush=True)
+        base_rate = entry["baseline"]["messages_per_s"]
+        entry["throughput_ratio"] = round(entry["ours"]["messages_per_s"] / base_rate, 3) if base_rate else None
+        levels.append(entry)
+    return levels
 
 
 def measure(args: argparse.Namespace, argv: list[str], work: Path, started: Started) -> dict[str, Any]:
@@ -226,7 +205,9 @@ def measure(args: argparse.Namespace, argv: list[str], work: Path, started: Star
         "command": shlex.join(["python", "-m", "benchmarks.run", *argv]),
         "date": now(),
         "machine": machine(),
-        "settings": {"total": args.total, "levels": args.levels, "time_limit_s": args.time_limit, "warmup": 3},
+        "load_start": [round(x, 2) for x in os.getloadavg()],
+        "settings": {"total": args.total, "levels": args.levels, "time_limit_s": args.time_limit, "warmup": 3,
+                     "rasa_workers": args.workers},
         "messages": MESSAGES,
     }
     print(f"machine: {report['machine']}", flush=True)
@@ -237,37 +218,33 @@ def measure(args: argparse.Namespace, argv: list[str], work: Path, started: Star
 
     model = work / "shop.tar.gz"
     report["model"] = copy_model(OUR_MODEL, model)
-    stack = started.stack = Stack(model=model, rasa_port=free_port(), action_port=free_port(),
-                                   redis_url=f"redis://127.0.0.1:{free_port()}/0", var_dir=work / "var",
-                                   log_dir=log_dir)
     base_port = free_port()
     baseline = started.baseline = start_baseline(Path(baseline_info["model"]), baseline_dir, base_port,
                                                   log_dir / "baseline-rasa.log")
-    print("starting both bots (Redis, action server, 2× rasa run)…", flush=True)
-    stack.start(timeout=STARTUP_TIMEOUT_S)
-    wait_http(f"http://127.0.0.1:{base_port}/", STARTUP_TIMEOUT_S, baseline)
-    urls = {"ours": f"http://127.0.0.1:{stack.rasa_port}", "baseline": f"http://127.0.0.1:{base_port}"}
-    for name, url in urls.items():
-        print(f"  {name} at {url} says to 'hi': {probe(url)[:70]!r}", flush=True)
-    before = memory(stack, baseline)
-
-    report["levels"] = []
-    for index, level in enumerate(args.levels):
-        order = ["ours", "baseline"] if index % 2 == 0 else ["baseline", "ours"]
-        entry: dict[str, Any] = {"concurrency": level, "order": order}
-        for name in order:
-            result = asyncio.run(run_load(urls[name], MESSAGES, level, args.total, args.time_limit))
-            entry[name] = result
-            print(f"  concurrency {level:>3} {name:<8}: {result['messages']:>5} msgs in {result['elapsed_s']:.1f} s "
-                  f"= {result['messages_per_s']:.1f}/s, p50 {result['p50_ms']} p95 {result['p95_ms']} "
-                  f"p99 {result['p99_ms']} ms, errors {result['errors']}, unfinished {result['unfinished']}, "
-                  f"empty {result['empty_replies']}, warm-up errors {result['warmup_errors']}"
-                  + (f" {result['error_samples']}" if result["error_samples"] else ""), flush=True)
-        base_rate = entry["baseline"]["messages_per_s"]
-        entry["throughput_ratio"] = round(entry["ours"]["messages_per_s"] / base_rate, 3) if base_rate else None
-        report["levels"].append(entry)
-    report["memory"] = {"before": before, "after": memory(stack, baseline)}
-    print(f"memory (MiB): {report['memory']}", flush=True)
+    urls = {"baseline": f"http://127.0.0.1:{base_port}"}
+    report["phases"] = []
+    for phase, workers in enumerate(args.workers):
+        stack = started.stack = Stack(model=model, rasa_port=free_port(), action_port=free_port(),
+                                       handoff_port=free_port(), redis_url=f"redis://127.0.0.1:{free_port()}/0",
+                                       var_dir=work / f"var-{workers}", log_dir=log_dir / f"ours-{workers}",
+                                       rasa_workers=workers)
+        print(f"phase {phase + 1}: our stack, RASA_WORKERS={workers} (Redis, action server, Rasa, handoff)",
+              flush=True)
+        stack.start(timeout=STARTUP_TIMEOUT_S)
+        wait_http(f"{urls['baseline']}/", STARTUP_TIMEOUT_S, baseline)
+        urls["ours"] = f"http://127.0.0.1:{stack.rasa_port}"
+        for name, url in urls.items():
+            print(f"  {name} at {url} says to 'hi': {probe(url)[:70]!r}", flush=True)
+        before = memory(stack, baseline)
+        levels = measure_levels(urls, args, phase)
+        after = memory(stack, baseline)
+        print(f"  memory after (MiB): Rasa {after['ours']['rasa']['rss_mb_sum']} RSS in "
+              f"{after['ours']['rasa']['count']} processes, stack {after['ours_stack_rss_mb']} RSS / "
+              f"{after['ours_stack_pss_mb']} PSS, plain Rasa {after['baseline']['rss_mb_sum']}", flush=True)
+        report["phases"].append({"rasa_workers": workers, "handoff_workers": stack.handoff_workers,
+                                 "levels": levels, "memory": {"before": before, "after": after}})
+        started.stop_stack()
+    report["load_end"] = [round(x, 2) for x in os.getloadavg()]
     return report
 
 
@@ -275,6 +252,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Runs the benchmark and writes the reports; stops every process it started, whatever happens."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.render_only:
+        report = json.loads(RESULTS.read_text(encoding="utf-8"))
+        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), render(report), SECTION), encoding="utf-8")
+        print(f"wrote {DOC.relative_to(ROOT)} from {RESULTS.relative_to(ROOT)}")
+        return 0
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with tempfile.TemporaryDirectory(prefix="shop-bench-") as scratch:
         work = Path(scratch)

@@ -11,7 +11,16 @@ passes the extra keys to the `send_*` methods as keyword arguments. This channel
 
 and is otherwise Rasa's own `SocketIOInput`: channel name `socketio`, webhook path `/socket.io`,
 events `user_uttered` / `bot_uttered` / `session_request` / `session_confirm`, quick replies as
-Rasa sends them, so any socket.io client keeps working. In `credentials.yml`:
+Rasa sends them, so any socket.io client keeps working.
+
+Rasa runs several Sanic workers (SANIC_WORKERS), each a process with its own socket.io server,
+and Rasa builds that server without a client manager: an emit reaches only the widgets connected
+to the same process. An agent's reply arrives at whichever worker takes the HTTP API request, so
+half of them would be lost. Here the server gets python-socketio's `AsyncRedisManager` on the
+project's Redis (REDIS_URL): every emit goes through a Redis channel and each worker delivers it
+to the rooms it holds. A connection itself must stay on one worker, which websocket-only clients
+do (the widget: `transports: ["websocket"]`); long-polling requests would land on any worker.
+In `credentials.yml`:
 
     connectors.socketio.ShopSocketIOInput:
       user_message_evt: user_uttered
@@ -21,17 +30,43 @@ Rasa sends them, so any socket.io client keeps working. In `credentials.yml`:
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from socketio import AsyncRedisManager, AsyncServer
 
 from connectors.rasa_routes import unquote_conversation_ids
+from core import settings
 
 unquote_conversation_ids()  # Rasa imports this channel before it builds its app: see there
 
 AGENT_KEY = "handoff_agent"
+PUBSUB_CHANNEL = "shop:socketio"  # the Redis channel every Rasa worker's socket.io server shares
+
+
+class WorkerRedisManager(AsyncRedisManager):
+    """`AsyncRedisManager` made after fork-safe: Rasa builds its channels (and so this manager)
+    before Sanic forks the workers. python-socketio starts the manager in the process that gets
+    the first connection; there each worker takes a Redis client and a host id of its own (the
+    host id tells the workers apart for emits with callbacks). A worker that never has a
+    connection only publishes, on connections it opens itself."""
+
+    def initialize(self) -> None:
+        self.host_id = uuid.uuid4().hex
+        self._redis_connect()
+        super().initialize()
+
+
+def share_emits(sio: AsyncServer, redis_url: str) -> WorkerRedisManager:
+    """Gives Rasa's already built server the Redis manager (it takes none from its caller)."""
+    manager = WorkerRedisManager(redis_url, channel=PUBSUB_CHANNEL)
+    manager.set_server(sio)
+    sio.manager = manager
+    sio.manager_initialized = False
+    return manager
 
 
 def sender_fields(kwargs: Dict[str, Any]) -> Dict[str, Any]:
@@ -89,4 +124,7 @@ class ShopSocketIOInput(SocketIOInput):
                 message.output_channel = ShopSocketIOOutput(self.sio, self.bot_message_evt)
             return await on_new_message(message)
 
-        return super().blueprint(answer_through_shop_output)
+        blueprint = super().blueprint(answer_through_shop_output)
+        if self.sio is not None:
+            share_emits(self.sio, settings.load().redis_url)
+        return blueprint

@@ -31,6 +31,7 @@ class Settings:
     console_dir: Path
     # ports and addresses
     action_port: int
+    action_url: str  # the action server's base URL (the handoff service's /ready asks its /health)
     rasa_port: int
     rasa_url: str
     rasa_token: Optional[str]
@@ -61,6 +62,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     e = os.environ if env is None else env
     var_dir = Path(e.get("SHOP_VAR_DIR", ROOT / "var"))
     rasa_port = int(e.get("RASA_PORT", "5005"))
+    action_port = int(e.get("ACTION_PORT", "5055"))
     return Settings(
         database_url=e.get("DATABASE_URL", f"sqlite:///{var_dir / 'shop.db'}"),
         redis_url=e.get("REDIS_URL", "redis://localhost:6379/0"),
@@ -70,7 +72,8 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         handoff_texts_file=Path(e.get("HANDOFF_TEXTS_FILE", DATA_DIR / "knowledge" / "handoff.yml")),
         widget_dir=Path(e.get("WIDGET_DIR", ROOT / "connectors" / "web")),
         console_dir=Path(e.get("CONSOLE_DIR", ROOT / "handoff" / "console")),
-        action_port=int(e.get("ACTION_PORT", "5055")),
+        action_port=action_port,
+        action_url=e.get("ACTION_URL", f"http://localhost:{action_port}").rstrip("/"),
         rasa_port=rasa_port,
         rasa_url=e.get("RASA_URL", f"http://localhost:{rasa_port}"),
         rasa_token=e.get("RASA_TOKEN") or None,

@@ -81,6 +81,11 @@ class Desk:
         desk.ensure_queue()
         return desk
 
+    def ping(self) -> None:
+        """Raises unless the case database answers a trivial query (the service's /ready)."""
+        with self.store.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     # --- the queue as an index of the database -------------------------------------------------
 
     def ensure_queue(self) -> int:

@@ -159,3 +159,7 @@ class FollowUpRow(Base):  # type: ignore[misc, valid-type]
     done_at = sa.Column(UtcDateTime)
     note = sa.Column(sa.Text, nullable=False, default="")
     created_at = sa.Column(UtcDateTime, nullable=False)
+
+# The conversation archive's tables share this Base (one Alembic history, one schema check); they
+# live in their own room but must be registered whenever these models are.
+import handoff.archive.models  # noqa: E402, F401

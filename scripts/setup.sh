@@ -7,6 +7,9 @@ VENV=${VENV:-.venv}
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# nginx: the front of the multi-machine topology (deploy/nginx/, docs/topology.md); tools/nginx.py
+# runs it as a plain child with its own prefix under var/, the system's service is not used.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_apt+=(nginx)
 # PostgreSQL server binaries: the end-to-end tests and the benchmark run a throwaway server.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 # Chromium for the browser tests (Playwright drives it through executable_path).

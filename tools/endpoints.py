@@ -1,23 +1,74 @@
-"""The endpoints file every Rasa process of ours runs with: action server, lock store, event
-broker (and where conversations are kept). `tools.stack` writes it for `make run`, the tests and
-the benchmarks alike, so they never run with different state stores."""
+"""The endpoints file every Rasa process of ours runs with: action server, tracker store, lock
+store, event broker. `tools.stack` writes it for `make run`, the tests and the benchmarks alike,
+so they never run with different state stores.
+
+Where conversations are kept (docs/state.md): Rasa's `SQLTrackerStore` on the project's
+DATABASE_URL (SQLite by default, PostgreSQL on several machines), chosen with
+`python -m benchmarks.tracker_store` over `RedisTrackerStore` (docs/benchmarks.md, "Tracker
+store"); `tracker_store="redis"` keeps the other one an argument away, in its own Redis database
+(`TRACKER_DB`). Without a tracker store Rasa keeps conversations in each worker's memory: a
+restart forgets paused handoffs and case links, and two Sanic workers each see half of a
+conversation.
+
+The lock store is `bot.lock_store.AtomicRedisLockStore`: Rasa's own `RedisLockStore` issues
+tickets read-then-SET, which lets two workers serve one conversation at once (tests/integration/
+test_concurrency.py plays it out).
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
+import json
+from typing import Optional
+from urllib.parse import unquote, urlparse
+
+# Redis databases on the project's Redis: 0 is the project's own (queue, stream, presence, socket.io)
+LOCK_DB = 1
+TRACKER_DB = 2
+TRACKER_STORES = ("redis", "sql")
+LOCK_STORES = {"atomic": "bot.lock_store.AtomicRedisLockStore", "redis": "redis"}
 
 
-def render(action_url: str, redis_url: str, event_stream: str = "rasa:events") -> str:
+def _quoted(value: str) -> str:
+    """A YAML scalar that survives any character a URL or password may hold (JSON ⊂ YAML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _redis_fields(redis_url: str, db: int) -> str:
+    """host/port/db (and credentials) in the shape Rasa's Redis stores take as keyword arguments."""
     url = urlparse(redis_url)
+    lines = [f"  url: {url.hostname or 'localhost'}", f"  port: {url.port or 6379}", f"  db: {db}"]
+    if url.username:
+        lines.append(f"  username: {_quoted(unquote(url.username))}")
+    if url.password:
+        lines.append(f"  password: {_quoted(unquote(url.password))}")
+    if url.scheme == "rediss":
+        lines.append("  use_ssl: true")
+    return "\n".join(lines) + "\n"
+
+
+def tracker_store_section(kind: str, redis_url: str, database_url: Optional[str]) -> str:
+    if kind == "redis":
+        return "tracker_store:\n  type: redis\n" + _redis_fields(redis_url, TRACKER_DB)
+    if kind == "sql":
+        if not database_url:
+            raise ValueError("the SQL tracker store needs the project's DATABASE_URL")
+        # Rasa's SQLTrackerStore takes a whole SQLAlchemy URL in `url` (its `host`) as it is.
+        return f"tracker_store:\n  type: sql\n  url: {_quoted(database_url)}\n"
+    raise ValueError(f"unknown tracker store {kind!r}; one of {TRACKER_STORES}")
+
+
+def render(action_url: str, redis_url: str, event_stream: str = "rasa:events", *,
+           database_url: Optional[str] = None, tracker_store: str = "sql", lock_store: str = "atomic") -> str:
+    """`lock_store="redis"` is Rasa's stock one, kept for the comparison in the concurrency test."""
+    if lock_store not in LOCK_STORES:
+        raise ValueError(f"unknown lock store {lock_store!r}; one of {list(LOCK_STORES)}")
     return (
         "action_endpoint:\n"
-        f"  url: \"{action_url}\"\n"
-        "lock_store:\n"
-        "  type: redis\n"
-        f"  url: {url.hostname or 'localhost'}\n"
-        f"  port: {url.port or 6379}\n"
-        "  db: 1\n"
-        "event_broker:\n"
+        f"  url: {_quoted(action_url)}\n"
+        + tracker_store_section(tracker_store, redis_url, database_url)
+        + f"lock_store:\n  type: {LOCK_STORES[lock_store]}\n"
+        + _redis_fields(redis_url, LOCK_DB)
+        + "event_broker:\n"
         "  type: bot.broker.RedisStreamsEventBroker\n"
         f"  url: {redis_url}\n"
         f"  stream: {event_stream}\n"

@@ -1,17 +1,27 @@
-"""`make run`: starts every process of the assistant and keeps them running until Ctrl-C.
+"""`make run`: starts every process of the assistant under supervision and keeps them running
+until Ctrl-C.
 
-With DATABASE_URL set (e.g. postgresql+psycopg2://…) the cases live there instead of SQLite."""
+A child that dies is restarted by supervisord (docs/processes.md); the launcher only tells the
+person at the terminal, in one line, and keeps going. Ctrl-C (or SIGTERM) stops every child and
+supervisord. With DATABASE_URL set (e.g. postgresql+psycopg2://…) the cases live there instead
+of SQLite."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any, Optional
 
 from core.settings import load
 from tools.stack import Stack
 from tools.train import model_path
+
+READY_TIMEOUT_S = 120
 
 
 def demo_agent(database_url: str, var_dir: Path) -> str:
@@ -29,18 +39,78 @@ def demo_agent(database_url: str, var_dir: Path) -> str:
     return token
 
 
+def readiness(url: str) -> Optional[dict[str, Any]]:
+    """The handoff service's /ready body (200 or 503 alike), None while it does not answer."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as exc:
+        return dict(json.loads(exc.read() or b"{}")) if exc.code == 503 else None
+    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+        return None
+
+
+def parts_line(body: Optional[dict[str, Any]]) -> str:
+    if not body:
+        return "handoff service not answering"
+    return "  ".join(f"{name} {'up' if part.get('up') else 'DOWN'}" for name, part in body.get("parts", {}).items())
+
+
+def wait_ready(url: str, timeout: float) -> Optional[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    body = readiness(url)
+    while not (body and body.get("ready")) and time.monotonic() < deadline:
+        time.sleep(1)
+        body = readiness(url)
+    return body
+
+
+def watch(stack: Stack, previous: dict[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
+    """One line whenever a child changes state or pid: exited, restarted, given up."""
+    if stack.supervisor is None:
+        return previous
+    now = {name: (str(i["statename"]), int(i["pid"])) for name, i in stack.supervisor.all_info().items()}
+    for name, (state, pid) in now.items():
+        before = previous.get(name)
+        if before is None or before == (state, pid):
+            continue
+        if pid and before[1] and pid != before[1]:
+            print(f"{name} was restarted (pid {before[1]} → {pid}); see {stack.logs / name}.log", flush=True)
+        elif state in ("BACKOFF", "EXITED") and before[0] != state:
+            print(f"{name} exited; supervisord restarts it (log: {stack.logs / name}.log)", flush=True)
+        elif state == "FATAL":
+            print(f"{name} keeps exiting and was given up; see {stack.logs / name}.log. Fix it, then "
+                  f"restart `make run`", file=sys.stderr, flush=True)
+    return now
+
+
 def main() -> int:
     settings = load()
     stack = Stack(model=Path(model_path()), rasa_port=settings.rasa_port, action_port=settings.action_port,
                   handoff_port=settings.handoff_port, redis_url=settings.redis_url,
                   var_dir=settings.var_dir)
-    print("starting Redis, the action server, Rasa and the handoff service (about 30 s)…", flush=True)
-    stack.start()
-    token_file = settings.var_dir / "rasa_token"
-    token_file.write_text(stack.auth_token)
-    demo_token = demo_agent(settings.database_url, settings.var_dir)
-    print(f"""
-assistant is up:
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        if stopping:  # a second Ctrl-C while starting: leave the rest to stack.stop()
+            return
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print(f"starting Redis, the action server, Rasa ({stack.rasa_workers} workers) and the handoff service "
+          f"({stack.handoff_workers} workers) under supervisord (about a minute); logs in {stack.logs}", flush=True)
+    try:
+        stack.start()
+        token_file = settings.var_dir / "rasa_token"
+        token_file.write_text(stack.auth_token)
+        demo_token = demo_agent(settings.database_url, settings.var_dir)
+        body = wait_ready(f"{stack.handoff_url}/ready", READY_TIMEOUT_S)
+        state = "ready" if body and body.get("ready") else "NOT ready"
+        print(f"""
+assistant is {state}: {parts_line(body)}   ({stack.handoff_url}/ready)
   Rasa (REST + socket.io + HTTP API)  {stack.rasa_url}
      talk:  curl -s {stack.rasa_url}/webhooks/rest/webhook -d '{{"sender":"me","message":"订单 20251103887 到哪了"}}'
      API token (for /conversations/… and /model/parse): see {token_file}
@@ -53,24 +123,16 @@ assistant is up:
      more agents:  python -m handoff.agents create NAME --role agent|supervisor
   Redis (lock store, event stream, queue) {settings.redis_url}
   database (cases)                      {settings.database_url.split('@')[-1]}
-  logs                                  {settings.var_dir / 'logs'}
-Ctrl-C stops everything.""", flush=True)
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while not stopping:
-            for name, proc in stack.procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} exited with code {proc.returncode}; stopping", file=sys.stderr)
-                    stopping = True
-            time.sleep(0.5)
+  logs (supervisord.log: restarts)      {stack.logs}
+A process that dies is restarted by itself. Ctrl-C stops everything.""", flush=True)
+        seen: dict[str, tuple[str, int]] = watch(stack, {})
+        while True:
+            time.sleep(1)
+            seen = watch(stack, seen)
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping takes a few seconds: let it finish
         stack.stop()
     return 0
 

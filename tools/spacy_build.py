@@ -2,12 +2,17 @@
 
 Nothing is downloaded: the pipeline is a blank language plus the trainers' patterns. Rasa's
 `SpacyNLP` loads it from `build/spacy_shop` and `SpacyEntityExtractor` returns its entities.
-The build is skipped when the output is newer than the pattern file.
+The build is skipped when the output was built from the same patterns: the check compares a digest
+of the pattern file's content (and spaCy's version) stored in the output, not file times. A fresh
+clone, a checkout or a `touch` gives files new mtimes without changing what they say; rebuilding
+then would rewrite `build/spacy_shop` for nothing, and whoever reads the output's time (a person, a
+cache, `make`) would think the pipeline changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -19,6 +24,7 @@ from core.settings import ROOT
 
 PATTERNS = ROOT / "nlu_data" / "entities" / "patterns.yml"
 OUTPUT = ROOT / "build" / "spacy_shop"
+STAMP = "patterns.sha256"  # inside the output: what it was built from
 
 
 def load_patterns(path: Path = PATTERNS) -> list[dict[str, Any]]:
@@ -42,17 +48,44 @@ def build_pipeline(patterns: list[dict[str, Any]]) -> Any:
     return nlp
 
 
-def build(output: Path = OUTPUT, force: bool = False) -> Path:
-    if not force and (output / "meta.json").exists() and output.stat().st_mtime >= PATTERNS.stat().st_mtime:
+def source_digest(patterns: Path = PATTERNS) -> str:
+    """What the pipeline is built from: the pattern file's bytes and the spaCy version that
+    serialises it (an upgraded spaCy may not read an old pipeline)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(patterns.read_bytes())
+    digest.update(f"\nspacy=={version('spacy')}".encode())
+    return digest.hexdigest()
+
+
+def up_to_date(output: Path = OUTPUT, patterns: Path = PATTERNS) -> bool:
+    stamp = output / STAMP
+    if not (output / "meta.json").exists() or not stamp.exists():
+        return False
+    return stamp.read_text(encoding="utf-8").strip() == source_digest(patterns)
+
+
+def build(output: Path = OUTPUT, force: bool = False, patterns: Path = PATTERNS) -> Path:
+    if not force and up_to_date(output, patterns):
         return output
-    nlp = build_pipeline(load_patterns())
+    digest = source_digest(patterns)
+    nlp = build_pipeline(load_patterns(patterns))
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     nlp.to_disk(tmp)
-    shutil.rmtree(output, ignore_errors=True)
+    # Written last, inside the directory that is renamed into place: an interrupted build
+    # leaves no stamp, so the next run builds again.
+    (tmp / STAMP).write_text(digest + "\n", encoding="utf-8")
+    # Swap by renames, so a Rasa starting meanwhile finds the directory missing for microseconds,
+    # not for as long as deleting it takes.
+    old = output.with_name(output.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if output.exists():
+        output.rename(old)
     tmp.rename(output)
-    print(f"built spaCy entity pipeline → {output.relative_to(ROOT)}")
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"built spaCy entity pipeline → {output}")
     return output
 
 

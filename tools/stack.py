@@ -1,8 +1,10 @@
 """Starts and stops the assistant's processes: Redis, the action server, Rasa and the handoff
-service.
+service, each under supervision (tools/supervise.py, docs/processes.md).
 
 `make run` uses it through `tools.launcher`; the integration tests and the benchmark start the
-very same processes through it, on ports of their own.
+very same processes through it, on ports of their own. A child that dies is restarted by
+supervisord (with a growing pause when it keeps dying); `stop()` ends every one of them, their
+workers included, and supervisord itself.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 from urllib.parse import urlparse
 
-from core.settings import ROOT
+from core.settings import ROOT, load
 from tools import endpoints
+from tools.supervise import Program, Supervisor, group_members
 
 PY = sys.executable
 RASA = str(Path(PY).with_name("rasa"))
+NAMES = ("redis", "actions", "rasa", "handoff")  # start order; stopped in reverse
 
 
 def free_port() -> int:
@@ -35,11 +39,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen[bytes]] = None) -> None:
+def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen[bytes]] = None,
+              check: Optional[Callable[[], None]] = None) -> None:
+    """Until `url` answers below 500. `proc` (a plain child) or `check` (raises when the program
+    gave up) end the wait early instead of letting it run into the timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process for {url} exited with code {proc.returncode}")
+        if check is not None:
+            check()
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status < 500:
@@ -59,6 +68,14 @@ def redis_alive(host: str, port: int) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Child:
+    """A supervised child as `Stack.procs` shows it: its name and its current pid."""
+
+    name: str
+    pid: int
+
+
 @dataclass
 class Stack:
     """One running assistant. Ports default to the product's (5005, 5055, 6379)."""
@@ -71,10 +88,12 @@ class Stack:
     extra_credentials: str = ""  # more channels (YAML), e.g. Telegram pointed at a stand-in Bot API
     redis_url: str = "redis://localhost:6379/0"
     var_dir: Path = ROOT / "var"
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # for every child; wins over what the stack sets
     auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
     log_dir: Optional[Path] = None
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    rasa_workers: int = field(default_factory=lambda: load().rasa_workers)  # SANIC_WORKERS of `rasa run`
+    handoff_workers: int = field(default_factory=lambda: load().handoff_workers)  # --workers of the handoff service
+    supervisor: Optional[Supervisor] = field(default=None, init=False, repr=False)
 
     @property
     def rasa_url(self) -> str:
@@ -88,14 +107,9 @@ class Stack:
     def action_url(self) -> str:
         return f"http://localhost:{self.action_port}/webhook"
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log_dir = self.log_dir or self.var_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-        self.procs[name] = proc
-        return proc
+    @property
+    def logs(self) -> Path:
+        return self.log_dir or self.var_dir / "logs"
 
     def _environment(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
@@ -107,11 +121,17 @@ class Stack:
         env["SHOP_VAR_DIR"] = str(self.var_dir)
         return env
 
-    def start_redis(self) -> None:
+    # --- the children --------------------------------------------------------------------------
+
+    def _redis_address(self) -> tuple[str, int]:
         url = urlparse(self.redis_url)
-        host, port = url.hostname or "localhost", url.port or 6379
+        return url.hostname or "localhost", url.port or 6379
+
+    def _redis_program(self) -> Optional[Program]:
+        """Our own redis-server only when none answers at REDIS_URL (a shop's Redis is left alone)."""
+        host, port = self._redis_address()
         if redis_alive(host, port):
-            return
+            return None
         if host not in ("localhost", "127.0.0.1"):
             raise RuntimeError(f"Redis at {host}:{port} is not reachable")
         server = shutil.which("redis-server")
@@ -119,18 +139,31 @@ class Stack:
             raise RuntimeError("redis-server is not installed; run `make setup`")
         data = self.var_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
-        proc = self._spawn("redis", [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-                                     "--save", "", "--appendonly", "yes"], self._environment())
-        deadline = time.monotonic() + 15
-        while not redis_alive(host, port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start; see its log in var/logs/redis.log")
-            time.sleep(0.1)
+        return Program("redis", [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+                                 "--save", "", "--appendonly", "yes"], priority=100, start_secs=1)
+
+    def programs(self, env: dict[str, str]) -> list[Program]:
+        """Every child but Redis, with its command line and environment."""
+        rasa_env = {**env, "SANIC_WORKERS": str(self.rasa_workers), **self.env}
+        handoff_env = {**env, "RASA_URL": self.rasa_url, "RASA_TOKEN": self.auth_token,
+                       "ACTION_URL": f"http://localhost:{self.action_port}"}
+        return [
+            Program("actions", [PY, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+                    env, priority=200),
+            Program("rasa", [RASA, "run", "--model", str(self.model), "--endpoints", str(self.write_endpoints()),
+                             "--credentials", str(self.write_credentials()), "--port", str(self.rasa_port),
+                             "--enable-api", f"--auth-token={self.auth_token}", "--cors", "*"],
+                    rasa_env, priority=300, stop_wait_s=20),
+            Program("handoff", [PY, "-m", "handoff.service", "--port", str(self.handoff_port),
+                                "--workers", str(self.handoff_workers)], handoff_env, priority=400),
+        ]
 
     def write_endpoints(self) -> Path:
         path = self.var_dir / f"endpoints-{self.rasa_port}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(endpoints.render(self.action_url, self.redis_url), encoding="utf-8")
+        database_url = load(self._environment()).database_url  # conversations live beside the cases
+        path.write_text(endpoints.render(self.action_url, self.redis_url, database_url=database_url),
+                        encoding="utf-8")
         return path
 
     def write_credentials(self) -> Path:
@@ -144,34 +177,105 @@ class Stack:
         path.write_text(text, encoding="utf-8")
         return path
 
+    def _running(self) -> Supervisor:
+        if self.supervisor is None:
+            raise RuntimeError("the stack is not running")
+        return self.supervisor
+
+    def _given_up(self, name: str) -> Callable[[], None]:
+        def check() -> None:
+            info = self._running().info(name)
+            if info["statename"] == "FATAL":
+                raise RuntimeError(f"{name} keeps exiting (code {info['exitstatus']}); see {self.logs / name}.log")
+        return check
+
+    def start_redis(self, timeout: float = 15) -> None:
+        """Redis answering at REDIS_URL: ours is restarted by supervisord when it dies, so this
+        waits for that (and asks for it, should it have given up)."""
+        host, port = self._redis_address()
+        if redis_alive(host, port):
+            return
+        supervisor = self._running()
+        if "redis" not in supervisor.programs:
+            raise RuntimeError(f"Redis at {host}:{port} is not reachable (and not ours to start)")
+        if supervisor.info("redis")["statename"] in ("STOPPED", "EXITED", "FATAL"):
+            supervisor.start_program("redis")
+        deadline = time.monotonic() + timeout
+        while not redis_alive(host, port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start; see {self.logs / 'redis.log'}")
+            time.sleep(0.1)
+
     def start(self, timeout: float = 180) -> "Stack":
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.start_redis()
         env = self._environment()
-        subprocess.run([PY, "-m", "shop.orders"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-        actions = self._spawn("actions", [PY, "-m", "rasa_sdk", "--actions", "actions", "--port",
-                                          str(self.action_port)], env)
-        rasa = self._spawn("rasa", [RASA, "run", "--model", str(self.model), "--endpoints", str(self.write_endpoints()),
-                                    "--credentials", str(self.write_credentials()), "--port", str(self.rasa_port),
-                                    "--enable-api", f"--auth-token={self.auth_token}", "--cors", "*"], env)
-        handoff = self._spawn("handoff", [PY, "-m", "handoff.service", "--port", str(self.handoff_port)],
-                              {**env, "RASA_URL": self.rasa_url, "RASA_TOKEN": self.auth_token})
+        redis = self._redis_program()
+        programs = ([redis] if redis else []) + self.programs(env)
+        state_dir = self.var_dir / "run" / f"stack-{self.rasa_port}"
+        self.supervisor = Supervisor(programs, state_dir, self.logs, env)
         try:
-            wait_http(f"{self.handoff_url}/health", timeout, handoff)
-            wait_http(f"http://localhost:{self.action_port}/health", timeout, actions)
-            wait_http(f"{self.rasa_url}/status?token={self.auth_token}", timeout, rasa)
-        except Exception:
+            self.supervisor.start()
+            if redis:
+                self.supervisor.start_program("redis")
+                self.start_redis()
+            subprocess.run([PY, "-m", "shop.orders"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            for name in ("actions", "rasa", "handoff"):
+                self.supervisor.start_program(name)
+            wait_http(f"{self.handoff_url}/health", timeout, check=self._given_up("handoff"))
+            wait_http(f"http://localhost:{self.action_port}/health", timeout, check=self._given_up("actions"))
+            wait_http(f"{self.rasa_url}/status?token={self.auth_token}", timeout, check=self._given_up("rasa"))
+        except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        for proc in reversed(list(self.procs.values())):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        self.procs.clear()
+        """Every child (workers included) and supervisord; nothing of the stack outlives this."""
+        if self.supervisor is not None:
+            self.supervisor.shutdown()
+            self.supervisor = None
+
+    # --- looking at and playing with single children (tests, benchmarks, the launcher) ---------
+
+    def pid(self, name: str) -> Optional[int]:
+        """The current pid of `name` (None while it is not running); it changes on each restart."""
+        if self.supervisor is None or name not in self.supervisor.programs:
+            return None
+        return int(self.supervisor.info(name)["pid"]) or None
+
+    @property
+    def procs(self) -> dict[str, Child]:
+        """The running children by name, each with its current pid (benchmarks read memory by it)."""
+        if self.supervisor is None:
+            return {}
+        return {name: Child(name, int(info["pid"])) for name, info in self.supervisor.all_info().items()
+                if info["pid"]}
+
+    def pids(self, name: str) -> list[int]:
+        """`name` and its workers: the process group supervisord gave it."""
+        pid = self.pid(name)
+        if pid is None or self.supervisor is None or self.supervisor.pid is None:
+            return []
+        return group_members(pid, self.supervisor.pid)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Sends `sig` to `name`'s main process only (as a crash would); returns the pid signalled."""
+        pid = self.pid(name)
+        if pid is None:
+            raise RuntimeError(f"{name} is not running")
+        os.kill(pid, sig)
+        return pid
+
+    def wait_restarted(self, name: str, before: int, timeout: float = 240) -> int:
+        """After `before` (a pid of `name`) died: the new pid, once the old run's workers are gone
+        too. Until then a SIGKILLed Sanic parent's workers can still answer on the port for a
+        moment, which would pass for the restarted program. Then wait on its health URL."""
+        supervisor = self._running()
+        deadline = time.monotonic() + timeout
+        while True:
+            pid = self.pid(name)
+            if pid is not None and pid != before and not group_members(before, supervisor.pid or 0):
+                return pid  # the new run's first act was to kill the old run's leftovers
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} was not started again within {timeout:.0f} s")
+            time.sleep(0.2)

@@ -3,7 +3,7 @@ the squashing functions that turn their scores into probabilities."""
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import scipy.sparse
@@ -14,14 +14,19 @@ from rasa.shared.nlu.training_data.message import Message
 def sentence_features(message: Message, featurizers: List[str]) -> Optional[scipy.sparse.csr_matrix]:
     """The message's sentence-level sparse row, computed once per message: Rasa's lookup and
     the conversion cost more than the linear models that read the row (four of them do)."""
-    key = "_sentence_row:" + ",".join(featurizers or [])
-    cached = message.get(key)
-    if cached is not None:
-        return cached
+    # The row is kept in an attribute of the message object, not in `message.data`: the data is
+    # part of the message's fingerprint, and a training run that wrote the row there changed the
+    # training data under every component trained after the first head, so Rasa's cache never
+    # found those components again and every `make train` retrained them (docs/benchmarks.md,
+    # "Start-up without retraining").
+    rows: Dict[str, scipy.sparse.csr_matrix] = vars(message).setdefault("_shop_sentence_rows", {})
+    key = ",".join(featurizers or [])
+    if key in rows:
+        return rows[key]
     _, sentence = message.get_sparse_features(TEXT, featurizers or None)
     row = None if sentence is None else scipy.sparse.csr_matrix(sentence.features)
     if row is not None:
-        message.set(key, row)
+        rows[key] = row
     return row
 
 

@@ -10,7 +10,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from handoff.api import alerts, cases, events, follow_ups, meta, queue, tasks
+from handoff.api import alerts, cases, events, follow_ups, meta, queue, ready, tasks
 from handoff.api.http import ApiError, Services, error
 from handoff.api.static import add_pages
 from handoff.desk import Conflict, Desk, Forbidden
@@ -50,7 +50,7 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, pages: Optional[
     app.ctx.services = Services(desk, rasa, texts or HandoffTextsFile(), redis_url, presence_ttl)
     add_error_mapping(app)
     add_pages(app, pages or {})
-    for resource in (meta, queue, cases, alerts, follow_ups, events):
+    for resource in (meta, queue, cases, alerts, follow_ups, events, ready):
         app.blueprint(resource.blueprint())
     if background:
         tasks.run_with(app, desk, redis_url=redis_url, stream_name=event_stream, sla_tick=sla_tick)

@@ -1,8 +1,14 @@
-"""Server-sent events: every queue, case and message change the desk publishes, for consoles."""
+"""Server-sent events: every queue, case and message change the desk publishes, for consoles.
+
+Each stream subscribes to the Redis pub/sub channel itself, so it gets every change whichever
+worker (or machine) made it and whichever worker serves it; the opening comment names the
+serving worker's process, which tells operators (and the tests) how connections spread.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 
 import redis.asyncio as aioredis
 from sanic import Blueprint
@@ -25,7 +31,7 @@ async def live(request: Request) -> HTTPResponse:
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     client = aioredis.Redis.from_url(services(request).redis_url, decode_responses=True)
     try:
-        await response.send(": connected\n\n")
+        await response.send(f": connected to worker {os.getpid()}\n\n")
         async for note in listen(client):
             await response.send(frame(note))
     finally:
