@@ -8,8 +8,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup spacy train run test lint typecheck validate unit stories evaluate evaluate-bitext \
-        integration benchmark benchmark-emotion benchmark-handoff agent clean
+.PHONY: help setup spacy train run nginx test lint typecheck validate unit stories evaluate evaluate-bitext \
+        integration fuzz benchmark benchmark-emotion benchmark-handoff benchmark-big-message agent clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -24,8 +24,11 @@ spacy: setup ## build the rule-based spaCy entity pipeline from nlu_data/entitie
 train: setup ## train the model unless one from the same data and config exists
 	$(PY) -m tools.train
 
-run: setup train ## start the whole assistant (Redis, action server, Rasa, handoff service) and print its URLs
+run: setup train ## start the whole assistant (Redis, action server, Rasa, handoff service) and print its URLs; DEMO_SUPERVISOR=1: with a demo supervisor
 	$(PY) -m tools.launcher
+
+nginx: setup ## nginx in front of `make run`: customers on :8080 (public doors only), agents on 127.0.0.1:8081
+	$(PY) -m tools.nginx --port 8080 --agents-port 8081
 
 lint: setup ## ruff, then the import layers of pyproject.toml [tool.importlinter]
 	$(VENV)/bin/ruff check .
@@ -52,10 +55,13 @@ evaluate: train ## score the held-out files; per-language gates (intent; emotion
 evaluate-bitext: train ## score ../shared/data/en_intent_bitext_dev.jsonl (measurement only)
 	$(PY) -m tools.evaluate ../shared/data/en_intent_bitext_dev.jsonl
 
-integration: train ## end-to-end tests against the real running processes
-	$(PY) -m pytest -q tests/integration
+integration: train ## end-to-end tests against the real running processes (the fuzz runs in `make fuzz`)
+	$(PY) -m pytest -q tests/integration --ignore=tests/integration/test_fuzz_agent_api.py
 
-test: lint typecheck validate unit train stories evaluate integration ## everything CI runs
+fuzz: train ## property-based fuzz of the agent API from its /openapi.json on the real processes: no 5xx
+	$(PY) -m pytest -q tests/integration/test_fuzz_agent_api.py
+
+test: lint typecheck validate unit train stories evaluate integration fuzz ## everything CI runs
 
 benchmark: train ## load benchmark vs a plain `rasa init` bot; writes docs/benchmarks.md
 	$(PY) -m benchmarks.run
@@ -65,6 +71,9 @@ benchmark-emotion: train ## complaint and emotion vs SnowNLP on ../shared/data, 
 
 benchmark-handoff: train ## handoff latencies and 50-agent claims/s, SQLite and PostgreSQL side by side
 	$(PY) -m benchmarks.handoff
+
+benchmark-big-message: train ## a 200 KB message's reply time, and other customers' p50/p99 with and without it
+	$(PY) -m benchmarks.big_message
 
 agent: setup ## create an agent and print its token: make agent NAME=alice ROLE=agent|supervisor
 	$(PY) -m handoff.agents create $(NAME) --role $(or $(ROLE),agent)

@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from core.language import DEFAULT_LANGUAGE, detect
+from core.limits import RateLimiter
 from core.settings import load
 from core.vocabulary import NEGATIVE_EMOTIONS, UPSET_CONFIDENCE
 from handoff.desk import Desk
@@ -42,6 +43,23 @@ def use_desk(instance: Optional[Desk]) -> None:
     """Tests and embedders hand in their own desk (another database, another Redis)."""
     global _desk
     _desk = instance
+
+
+_limiter: Optional[RateLimiter] = None
+
+
+def limiter() -> RateLimiter:
+    """The shop-wide counters in Redis (core.limits); the action server counts new cases there."""
+    global _limiter
+    if _limiter is None:
+        _limiter = RateLimiter.from_settings(load())
+    return _limiter
+
+
+def use_limiter(instance: Optional[RateLimiter]) -> None:
+    """Tests hand in a limiter on their own Redis, with their own rules."""
+    global _limiter
+    _limiter = instance
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import desk, handoff_texts, language_event, latest_intent, reply_language
-from handoff.desk import PackageBuilder, Ticket
+from actions.guard import Overloaded, admit_new_case, owned_case
+from handoff.desk import Conflict, PackageBuilder, Ticket
 from handoff.package import build_package
 from handoff.store import CaseNotFound, CaseView
 
@@ -80,7 +81,15 @@ def package_builder(tracker: Tracker, language: str) -> PackageBuilder:
 
 
 def open_case(tracker: Tracker, language: str, handoff: bool) -> Optional[Ticket | CaseView]:
-    """The case for this conversation (created or raised), or None when the desk is down."""
+    """The case for this conversation (created or raised), or None when the desk is down.
+    Raises Overloaded when it would be a new case over the shop-wide limit (actions.guard)."""
+    try:
+        admit_new_case(tracker)
+    except Overloaded:
+        raise
+    except Exception:
+        log.exception("case desk unavailable for conversation %s", tracker.sender_id)
+        return None
     try:
         fields = case_fields(tracker, language)
         package = package_builder(tracker, language)
@@ -136,8 +145,9 @@ class ActionStoreCallback(Action):
         phone_match = PHONE.search(contact)
         phone = phone_match.group(0) if phone_match else contact
         try:
-            if case_id:
-                desk().record_callback(str(case_id), contact)
+            case = owned_case(tracker, self.name())
+            if case is not None:
+                desk().record_callback(case.id, contact)
         except Exception:
             log.exception("could not record the callback for %s", tracker.sender_id)
         dispatcher.utter_message(text=handoff_texts().line("callback_recorded", language, case_id=case_id or "-",
@@ -182,6 +192,7 @@ class ValidateRatingForm(FormValidationAction):
         text = str(value or "").strip()
         score = parse_rating(text)
         if score is not None:
+            store_score(tracker, score)  # now: a customer who leaves without a comment is counted too
             return {"rating": score}
         if text.lower() in SKIP:
             return {"rating": 0, "rating_comment": "-"}  # declined: no comment asked either
@@ -194,23 +205,44 @@ class ValidateRatingForm(FormValidationAction):
         return {"rating_comment": "-" if not text or text.lower() in SKIP else text[:2000]}
 
 
+def store_score(tracker: Tracker, score: int) -> None:
+    """The score, the moment it is given, on this conversation's resolved case (the desk refuses
+    a case that is not resolved or was rated already: Conflict, logged, nothing changed)."""
+    try:
+        case = owned_case(tracker, "validate_rating_form")
+        if case is not None:
+            desk().rate(case.id, score)
+    except Conflict as refused:
+        log.warning("rating %s not stored: %s", score, refused)
+    except Exception:
+        log.exception("could not store the rating of %s", tracker.get_slot("case_id"))
+
+
 class ActionStoreRating(Action):
+    """The end of the rating form: the comment joins the score stored when it was given (or the
+    score is stored now, had that failed); a skipped rating closes the case all the same."""
+
     def name(self) -> str:
         return "action_store_rating"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         language = tracker.get_slot("language") or reply_language(tracker)
-        case_id = tracker.get_slot("case_id")
         score = int(tracker.get_slot("rating") or 0)
         comment = tracker.get_slot("rating_comment")
         comment = None if comment in (None, "-") else str(comment)
         try:
-            if case_id and score:
-                desk().rate(str(case_id), score, comment)
-            elif case_id:
-                desk().decline_rating(str(case_id))
+            case = owned_case(tracker, self.name())
+            if case is not None and score:
+                if desk().store.rating(case.id) is None:
+                    desk().rate(case.id, score, comment)
+                elif comment:
+                    desk().add_rating_comment(case.id, comment)
+            elif case is not None:
+                desk().decline_rating(case.id)
+        except Conflict as refused:
+            log.warning("rating of %s not stored: %s", tracker.get_slot("case_id"), refused)
         except Exception:
-            log.exception("could not store the rating of %s", case_id)
+            log.exception("could not store the rating of %s", tracker.get_slot("case_id"))
         dispatcher.utter_message(text=handoff_texts().line("rating_thanks", language))
         return [SlotSet("rating", None), SlotSet("rating_comment", None)]
 

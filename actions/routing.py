@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import desk, knowledge, language_event, latest_entity, latest_intent, reply_language, say
+from actions.guard import Overloaded
 from actions.handoff import Ticket, open_case, queue_line
 from handoff.store import CaseView
 from shop import dialogue
@@ -110,7 +111,12 @@ class _Routed(Action, ABC):
         intent = str(record.get("intent") or latest_intent(tracker))
         fields: dict[str, Any] = {"category": category_label(intent, language),
                   "level": knowledge().label("severity", str(record.get("level") or "none"), language)}
-        return [*language_event(language), *self.reply(dispatcher, tracker, language, intent, record, fields)]
+        try:
+            events = self.reply(dispatcher, tracker, language, intent, record, fields)
+        except Overloaded:  # too many new cases shop-wide: no case, the hotline instead (actions.guard)
+            say(dispatcher, "cases_overloaded", language, **fields)
+            events = []
+        return [*language_event(language), *events]
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str, intent: str,
               record: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:

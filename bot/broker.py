@@ -15,6 +15,18 @@ runs. Configure in endpoints.yml:
 
 Rasa calls `publish` synchronously inside its request handling (under the conversation's lock,
 so one conversation's events arrive in order), hence a plain blocking client on a short timeout.
+
+What the stream keeps (issue 11, "PII in the stream is masked or expires"): both.
+- Masked: texts (the user's and the bot's `text`, the NLU's `parse_data.text`, entity values,
+  slot values, a bot message's `data`) go through `handoff.masking` before XADD, so a phone
+  number, e-mail or ID number a customer typed is never in Redis in full. This costs the agents
+  nothing: the stream's readers (the case transcript, the archive) stored masked text already,
+  the handoff package is built from the tracker store (which keeps the raw conversation), and a
+  callback number reaches the case through the callback form, not through the stream.
+  `sender_id`, names of intents, actions and slots, ids and timestamps are left as they are:
+  the consumers find the case and deduplicate by them.
+- Expiring: every XADD trims entries older than `retention_s` (MINID ~, from
+  `settings.stream_retention_s`), and the stream never holds more than about `maxlen` entries.
 """
 
 from __future__ import annotations
@@ -31,10 +43,35 @@ import redis
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from core import settings
+from handoff.masking import mask, mask_value
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_STREAM = "rasa:events"
 DEFAULT_MAXLEN = 100_000
+
+
+def masked_event(event: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy of the event with every text a person wrote or was shown masked (module docstring)."""
+    out = dict(event)
+    if isinstance(out.get("text"), str):
+        out["text"] = mask(out["text"])
+    if out.get("event") == "slot" and "value" in out:
+        out["value"] = mask_value(str(out.get("name") or ""), out["value"])
+    if out.get("event") == "bot" and isinstance(out.get("data"), dict):
+        out["data"] = mask_value("data", out["data"])
+    parse = out.get("parse_data")
+    if isinstance(parse, dict):
+        parse = dict(parse)
+        if isinstance(parse.get("text"), str):
+            parse["text"] = mask(parse["text"])
+        if isinstance(parse.get("entities"), list):
+            parse["entities"] = [
+                {**e, "value": mask_value(str(e.get("entity") or ""), e.get("value"))} if isinstance(e, dict) else e
+                for e in parse["entities"]]
+        out["parse_data"] = parse
+    return out
 
 
 class RedisStreamsEventBroker(EventBroker):
@@ -50,9 +87,10 @@ class RedisStreamsEventBroker(EventBroker):
                  username: Optional[str] = None, use_ssl: bool = False, stream: str = DEFAULT_STREAM,
                  maxlen: Optional[int] = DEFAULT_MAXLEN, retries: int = 3, backoff: float = 0.05,
                  backlog_size: int = 10_000, socket_timeout: float = 2.0,
-                 client: Optional[redis.Redis] = None) -> None:
+                 client: Optional[redis.Redis] = None, retention_s: Optional[float] = None) -> None:
         self.stream = stream
         self.maxlen = int(maxlen) if maxlen else None
+        self.retention_s = float(retention_s if retention_s is not None else settings.load().stream_retention_s)
         self.retries = max(1, int(retries))
         self.backoff = float(backoff)
         self.client = client or redis.Redis(host=host, port=int(port), db=int(db), password=password,
@@ -83,7 +121,7 @@ class RedisStreamsEventBroker(EventBroker):
         else:
             host = url
         known = {"port", "db", "password", "username", "use_ssl", "stream", "maxlen", "retries", "backoff",
-                 "backlog_size", "socket_timeout"}
+                 "backlog_size", "socket_timeout", "retention_s"}
         unknown = sorted(set(kwargs) - known)
         if unknown:
             logger.warning("RedisStreamsEventBroker ignores unknown settings: %s", ", ".join(unknown))
@@ -93,7 +131,18 @@ class RedisStreamsEventBroker(EventBroker):
         return broker
 
     def _xadd(self, data: str) -> None:
-        self.client.xadd(self.stream, {"event": data}, maxlen=self.maxlen, approximate=True)
+        """XADD trimming by age (MINID ~: entries older than the retention go), then by length.
+
+        Redis takes one of MINID and MAXLEN per command, so the length cap is an XTRIM in the
+        same round trip. Ids are Redis's clock in ms; a backlog written after an outage gets
+        fresh ids, so its events are kept for a whole retention period from then.
+        """
+        oldest = max(0, int((time.time() - self.retention_s) * 1000))
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xadd(self.stream, {"event": data}, minid=f"{oldest}-0", approximate=True)
+        if self.maxlen:
+            pipe.xtrim(self.stream, maxlen=self.maxlen, approximate=True)
+        pipe.execute()
 
     def _flush_backlog(self) -> bool:
         """Writes the backlog in order; True when it is empty afterwards."""
@@ -108,7 +157,7 @@ class RedisStreamsEventBroker(EventBroker):
 
     def publish(self, event: Dict[str, Any]) -> None:
         sender_id = str(event.get("sender_id"))
-        data = json.dumps(event, ensure_ascii=False, default=str)
+        data = json.dumps(masked_event(event), ensure_ascii=False, default=str)
         error: Optional[Exception] = None
         if self.backlog:  # Redis was away: keep the order, try once, don't sleep in the request path
             self._enqueue_backlog(sender_id, data)

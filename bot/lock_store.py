@@ -36,7 +36,13 @@ from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import guard
+
 logger = logging.getLogger(__name__)
+
+# Every worker that serves conversations creates this lock store: the customer-message gate is
+# put in front of Agent.handle_message here (bot/guard.py says why here).
+guard.install()
 
 # Rasa waits 1 s between looks at a busy lock; a message queued behind another one in the same
 # conversation (a quick reply clicked while an agent's message is being posted) would wait up to

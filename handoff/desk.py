@@ -6,6 +6,8 @@ change reaches the consoles' live feed the same way.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Optional
@@ -13,8 +15,9 @@ from typing import Any, Callable, Mapping, Optional
 import redis
 
 from core.settings import Settings
-from core.vocabulary import CLOSED, SEVERITIES, priority
-from handoff import lifecycle
+from core.vocabulary import CLOSED, FOLLOW_UP, SEVERITIES, priority
+from handoff import access, lifecycle
+from handoff.access import queue_language
 from handoff.clock import Clock, SystemClock
 from handoff.masking import mask
 from handoff.queue import CaseQueue, QueueEntry, estimate_wait
@@ -23,15 +26,20 @@ from handoff.staffing import DEFAULT_TEAM, Hours, team_for
 from handoff.store import (
     AgentView,
     AlertView,
+    CaseNotFound,
     CaseStore,
     CaseView,
     ClaimConflict,
     FollowUpView,
     MessageView,
+    RatingRefused,
     RatingView,
 )
+from handoff.store.cases import WAITING
 
+log = logging.getLogger("handoff.desk")
 HUMAN_PHASE = ("queued", "claimed", "callback", "returned")
+PAUSED = ("queued", "claimed", "callback")  # the bot is silent while the case waits for or is with people
 # The handoff package of a case as it is about to be written (its id, its deadlines), given the
 # customer's earlier cases: built by the caller, written with the case in one go.
 PackageBuilder = Callable[[CaseView, list[CaseView]], dict[str, Any]]
@@ -41,13 +49,12 @@ class Forbidden(PermissionError):
     """The agent may not do this to this case (not theirs, or not a supervisor)."""
 
 
+class Invalid(ValueError):
+    """The request names something that does not exist (a team, a colleague): nothing was written."""
+
+
 class Conflict(RuntimeError):
     """The case is not in a state that allows this (already resolved, not claimed, …)."""
-
-
-def queue_language(language: str) -> str:
-    """Agents read Chinese or English; both Chinese scripts go to the same agents."""
-    return "en" if language == "en" else "zh"
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,52 @@ class Desk:
         return self.rebuild_queue()
 
     def rebuild_queue(self) -> int:
-        return self.queue.rebuild(self._entry(case) for case in self.store.queued_cases())
+        return self.queue.rebuild(self._entries(self.store.queued_cases()))
+
+    def _entries(self, cases: list[CaseView]) -> list[QueueEntry]:
+        """Queue entries of the cases; a case whose team cannot name a queue is logged and left
+        out, so one bad row never stops the queue from being rebuilt for everyone else."""
+        entries = []
+        for case in cases:
+            try:
+                entries.append(self._checked(self._entry(case)))
+            except ValueError as exc:
+                log.error("case %s cannot be queued: %s", case.id, exc)
+        return entries
+
+    def _checked(self, entry: QueueEntry) -> QueueEntry:
+        self.queue.queue_key(entry.team, entry.language)  # raises ValueError for a bad name
+        return entry
+
+    def reconcile(self) -> tuple[int, int]:
+        """Brings the Redis queue back in line with the database (the truth): open waiting cases
+        missing from Redis (a write that reached the database but not Redis) are queued again, and
+        Redis entries of cases that are not waiting (claimed, closed, unknown) are removed.
+        Returns (queued, removed).
+
+        Redis is read before the database: every route writes the database first, so a case in
+        this Redis snapshot that the later database read does not list as waiting really is not
+        waiting. A case re-queued here is read again just before, so a claim in between is not
+        undone; a race the re-read misses leaves a stale entry that claims skip and the next
+        sweep removes."""
+        rebuilt = self.ensure_queue()
+        if rebuilt >= 0:
+            return rebuilt, 0
+        in_redis = self.queue.members()
+        waiting = {case.id: case for case in self.store.queued_cases()}
+        queued = removed = 0
+        for entry in self._entries(list(waiting.values())):
+            if in_redis.get(entry.case_id) == self.queue.queue_key(entry.team, entry.language):
+                continue
+            fresh = self.store.get(entry.case_id)
+            if fresh.queue_status in WAITING and fresh.state != CLOSED and fresh.assigned_agent_id is None:
+                self._enqueue(fresh)
+                queued += 1
+        for case_id in in_redis.keys() - waiting.keys():
+            removed += int(self.queue.discard(case_id))
+        if queued or removed:
+            log.warning("queue reconciled with the database: %d re-queued, %d removed", queued, removed)
+        return queued, removed
 
     def _entry(self, case: CaseView) -> QueueEntry:
         return QueueEntry(case.id, case.team, queue_language(case.language), case.priority,
@@ -177,7 +229,7 @@ class Desk:
         return self.open_case(handoff=False, queue_status="none", **case_fields)
 
     def record_callback(self, case_id: str, contact: str) -> CaseView:
-        case = self.store.update(case_id, callback_contact=contact)
+        case = self.store.update(case_id, callback_contact=printable(contact)[:255])
         self.store.add_message(case_id, "system", "callback requested", author="customer")
         self.queue.publish("callback", {"case_id": case_id})
         return case
@@ -190,14 +242,31 @@ class Desk:
         return self.store.get(case_id)
 
     def rate(self, case_id: str, score: int, comment: Optional[str] = None) -> RatingView:
-        """The customer's 1–5 after the hand-back; rating closes the case."""
-        return self.store.rate(case_id, score, comment)
+        """The customer's 1–5, stored the moment it is given; it closes the case. Only a case that
+        was resolved and has no rating yet may be rated (Conflict otherwise), so a forged call for a
+        case still with people, or a second score, changes nothing. The comment, if it comes, is
+        added later (`add_rating_comment`)."""
+        try:
+            return self.store.rate(case_id, score, comment, once=True)
+        except RatingRefused as exc:
+            raise Conflict(str(exc)) from exc
+
+    def add_rating_comment(self, case_id: str, comment: str) -> RatingView:
+        """The customer's comment on the rating they gave (Conflict if there is none, or it has a
+        comment already); an empty comment leaves the rating as it is."""
+        try:
+            return self.store.add_rating_comment(case_id, comment)
+        except RatingRefused as exc:
+            raise Conflict(str(exc)) from exc
 
     def decline_rating(self, case_id: str) -> CaseView:
-        """The customer skipped the rating: the case closes all the same."""
+        """The customer skipped the rating: the case closes all the same. Like a rating, only
+        after the case was resolved (Conflict otherwise)."""
         case = self.store.get(case_id)
         if case.state == CLOSED:
             return case
+        if case.resolved_at is None:
+            raise Conflict(f"case {case.id} was not resolved; it stays open")
         return self.store.transition(case.id, CLOSED, "customer", "customer declined to rate")
 
     def customer_event(self, event: dict[str, Any], key: str) -> Optional[str]:
@@ -218,7 +287,7 @@ class Desk:
         parse = event.get("parse_data") or {}
         emotion = parse.get("emotion") or {}
         stored = self.store.add_message(  # masked like the package: phones and ids never in full
-            case.id, "customer" if kind == "user" else "bot", mask(str(event.get("text") or "")),
+            case.id, "customer" if kind == "user" else "bot", mask(printable(str(event.get("text") or ""))),
             intent=(parse.get("intent") or {}).get("name"), emotion=emotion.get("name"),
             confidence=emotion.get("confidence"), event_key=key, at=at)
         if stored is None:
@@ -227,9 +296,13 @@ class Desk:
         return case.id
 
     # --- the agents' side -----------------------------------------------------------------------
+    # Every read and write below goes through `_visible` (outside the agent's teams and languages
+    # a case is "not found", like an id never issued) and shows contacts only to whoever serves
+    # the case (handoff.access).
 
     def authenticate(self, token: str, presence_ttl: int = 90) -> Optional[AgentView]:
-        """The active agent holding this API token, now counted online for `presence_ttl` seconds."""
+        """The active agent holding this API token, now counted online for `presence_ttl` seconds.
+        A disabled agent or a rotated token fails here, at the very next request."""
         agent = self.store.agent_by_token(token)
         if agent is None or not agent.active:
             return None
@@ -237,78 +310,110 @@ class Desk:
         return agent
 
     def agent_named(self, name: str) -> Optional[AgentView]:
+        if not name.strip() or len(name) > 64 or not name.isprintable():
+            return None  # not a name we could have issued; the database never sees it
         return self.store.agent_by_name(name)
 
     def agents_online(self) -> int:
         return self.queue.agents_online()
 
+    def _visible(self, case_id: str, agent: AgentView) -> CaseView:
+        case = self.store.get(case_id)
+        if not access.may_see(agent, case):
+            raise CaseNotFound(f"no case {case.id}")  # the same answer as for an unknown id
+        return case
+
+    def may_see(self, agent: AgentView, case_id: str) -> bool:
+        """For the live feed: whether this agent may hear about this case at all."""
+        try:
+            self._visible(case_id, agent)
+        except LookupError:
+            return False
+        return True
+
     def list_queue(self, agent: AgentView) -> list[dict[str, Any]]:
         """Waiting cases this agent may take (their teams and languages), best first, with the
         fields a queue row shows."""
         self.ensure_queue()
-        teams = None if agent.role == "supervisor" else list(agent.teams)
-        languages = None if agent.role == "supervisor" else [queue_language(x) for x in agent.languages]
+        teams = None if access.is_supervisor(agent) else list(agent.teams)
+        languages = None if access.is_supervisor(agent) else sorted(access.queue_languages(agent.languages))
         rows = []
         for position, entry in enumerate(self.queue.entries(teams, languages), start=1):
             try:
                 case = self.store.get(entry.case_id)
             except LookupError:
                 continue
-            rows.append({**case_row(case), "position": position})
+            if access.may_see(agent, case):
+                rows.append({**access.case_dict(case, agent, package=False), "position": position})
         return rows
 
-    def cases(self, agent: AgentView, *, mine: bool = False, state: Optional[str] = None) -> list[CaseView]:
+    def cases(self, agent: AgentView, *, mine: bool = False, state: Optional[str] = None) -> list[dict[str, Any]]:
         """The agent's own cases, newest first; a supervisor sees everyone's unless asking for `mine`."""
-        everyone = agent.role == "supervisor" and not mine
-        return self.store.cases(assigned_to=None if everyone else agent.id, state=state)
+        if state is not None and state not in lifecycle.STATES:
+            raise ValueError(f"`state` must be one of {', '.join(lifecycle.STATES)}")
+        everyone = access.is_supervisor(agent) and not mine
+        found = self.store.cases(assigned_to=None if everyone else agent.id, state=state)
+        return [access.case_dict(case, agent, package=False) for case in found]
 
-    def case_detail(self, case_id: str) -> dict[str, Any]:
+    def case_detail(self, case_id: str, agent: AgentView) -> dict[str, Any]:
         """A case as the console opens it: package, transcript, history, rating, the states it may go to."""
-        case = self.store.get(case_id)
+        case = self._visible(case_id, agent)
         rating = self.store.rating(case.id)
-        return {**case.to_dict(), "messages": [m.to_dict() for m in self.store.messages(case.id)],
+        return {**access.case_dict(case, agent),
+                "messages": [access.message_dict(m, agent, case) for m in self.store.messages(case.id)],
                 "transitions": [t.to_dict() for t in self.store.transitions(case.id)],
                 "rating": rating.to_dict() if rating else None,
                 "allowed_states": sorted(lifecycle.TRANSITIONS.get(case.state, ()))}
 
-    def messages(self, case_id: str, after: int = 0) -> list[MessageView]:
+    def messages(self, case_id: str, agent: AgentView, after: int = 0) -> list[dict[str, Any]]:
         """The case's messages with an id above `after` (the console polls with the last it has)."""
-        return [m for m in self.store.messages(case_id) if m.id > after]
+        case = self._visible(case_id, agent)
+        return [access.message_dict(m, agent, case) for m in self.store.messages(case.id) if m.id > after]
 
     def claim(self, case_id: str, agent: AgentView) -> CaseView:
         """Redis answers fast who got it; the database's conditional update is the arbiter, so a
-        case is never claimed twice even if Redis lost its data."""
-        case = self.store.get(case_id)
+        case is never claimed twice even if Redis lost its data. Outside the agent's teams and
+        languages the case is not found (a supervisor may take any)."""
+        case = self._visible(case_id, agent)
         self.queue.claim(case.id)
         claimed = self.store.claim(case.id, agent.id)  # raises ClaimConflict naming the holder
         self.queue.publish("claimed", {"case_id": claimed.id, "agent": agent.name})
         return claimed
 
     def claim_next(self, agent: AgentView) -> Optional[CaseView]:
+        """The best waiting case of the agent's own teams × languages (a supervisor's too: the
+        queue keys are built from the agent's lists, so nothing outside them is ever popped)."""
         self.ensure_queue()
-        teams, languages = list(agent.teams), [queue_language(x) for x in agent.languages]
+        teams, languages = list(agent.teams), sorted(access.queue_languages(agent.languages))
         for _ in range(20):
             case_id = self.queue.claim_next(teams, languages)
             if case_id is None:
                 return None
             try:
                 claimed = self.store.claim(case_id, agent.id)
-            except ClaimConflict:
-                continue  # stale index entry: someone has it already
+            except (ClaimConflict, LookupError):
+                continue  # stale index entry: someone has it already, or it is gone
             self.queue.publish("claimed", {"case_id": claimed.id, "agent": agent.name})
             return claimed
         return None
 
     def _serving(self, case_id: str, agent: AgentView) -> CaseView:
-        case = self.store.get(case_id)
-        if agent.role != "supervisor" and case.assigned_agent_id != agent.id:
+        case = self._visible(case_id, agent)
+        if not access.serves(agent, case):
             raise Forbidden(f"case {case.id} is not assigned to you")
         return case
 
+    @staticmethod
+    def request_key(case_id: str, agent: AgentView, route: str, key: str) -> str:
+        """An Idempotency-Key counts per case, agent and route: the same key from another agent or
+        on another case is a new request. Hashed, so any header value fits the column."""
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        return f"agent:{agent.id}:{case_id}:{route}:{digest}"
+
     def reply(self, case_id: str, agent: AgentView, text: str,
               key: Optional[str] = None) -> tuple[CaseView, Optional[MessageView]]:
-        """Stores the agent's reply (once per key: None the second time). Delivery to the customer
-        is the caller's; it then calls `delivered` or `undelivered`."""
+        """Stores the agent's reply (once per idempotency key: None the second time). Delivery to
+        the customer is the caller's; it then calls `delivered` or `undelivered`."""
         case = self._serving(case_id, agent)
         if case.state == CLOSED:
             raise Conflict(f"case {case.id} is closed; reopen it to write to the customer")
@@ -316,7 +421,8 @@ class Desk:
             raise Conflict(f"case {case.id} was resolved and handed back to the bot; reopen it to reply")
         if case.queue_status != "claimed":
             raise Conflict(f"case {case.id} is not claimed; claim it first")
-        stored = self.store.add_message(case.id, "agent", text, author=agent.name, event_key=key)
+        event_key = self.request_key(case.id, agent, "reply", key) if key else None
+        stored = self.store.add_message(case.id, "agent", text, author=agent.name, event_key=event_key)
         return self.store.get(case.id), stored
 
     def delivered(self, case_id: str, message: MessageView) -> None:
@@ -327,41 +433,69 @@ class Desk:
         """What went wrong on the way to the customer, in the case's transcript for the agent."""
         self.store.add_message(case_id, "system", text, author="handoff")
 
-    def note(self, case_id: str, agent: AgentView, text: str) -> Optional[MessageView]:
-        case = self.store.get(case_id)
-        note = self.store.add_message(case.id, "note", text, author=agent.name)
-        self.queue.publish("message", {"case_id": case.id, "role": "note"})
+    def note(self, case_id: str, agent: AgentView, text: str, key: Optional[str] = None) -> Optional[MessageView]:
+        case = self._visible(case_id, agent)
+        event_key = self.request_key(case.id, agent, "note", key) if key else None
+        note = self.store.add_message(case.id, "note", text, author=agent.name, event_key=event_key)
+        if note is not None:
+            self.queue.publish("message", {"case_id": case.id, "role": "note"})
         return note
+
+    def known_teams(self) -> set[str]:
+        """Teams a case may go to: the default, the configured routing's and those agents work in."""
+        return {DEFAULT_TEAM, *self.teams.values(), *(t for a in self.store.agents() if a.active for t in a.teams)}
 
     def transfer(self, case_id: str, agent: AgentView, *, to_agent: Optional[AgentView] = None,
                  team: Optional[str] = None, note: str = "") -> CaseView:
-        """To a colleague (it is theirs at once) or back to a team's queue."""
+        """To a colleague (it is theirs at once) or back to a team's queue. Everything is checked
+        before anything is written: an unknown team or a disabled colleague is refused (422) with
+        the database and the queue untouched."""
         case = self._serving(case_id, agent)
         if case.state == CLOSED:
             raise Conflict(f"case {case.id} is closed")
+        if to_agent is not None and not to_agent.active:
+            raise Invalid(f"agent {to_agent.name} is disabled")
+        if to_agent is None and team is not None and team not in self.known_teams():
+            raise Invalid(f"no team {team[:64]!r}; teams: {', '.join(sorted(self.known_teams()))}")
         actor = f"agent:{agent.name}"
         if to_agent is not None:
             moved = self.store.assign(case.id, to_agent.id, None, actor, note)
             self.queue.remove(case.id)
         else:
             moved = self.store.assign(case.id, None, team or case.team, actor, note)
-            self._enqueue(moved)
+            self._enqueue(moved)  # if Redis fails here, the reconcile sweep queues it again
         self.queue.publish("transferred", {"case_id": case.id, "agent": to_agent.name if to_agent else None,
                                            "team": team})
         return moved
 
-    def update_state(self, case_id: str, agent: AgentView, state: str, note: str = "") -> CaseView:
-        self._serving(case_id, agent)
-        return self.store.transition(case_id, state, f"agent:{agent.name}", note)
+    def update_state(self, case_id: str, agent: AgentView, state: str, note: str = "") -> tuple[CaseView, bool]:
+        """A move in the case's lifecycle. Follow-up and closed end the people's part: they go
+        through `_finish`, like `resolve`. Returns the case and whether the caller must hand the
+        conversation back to the bot."""
+        case = self._serving(case_id, agent)
+        if state in (FOLLOW_UP, CLOSED) and case.state != state:
+            lifecycle.check(case.state, state)
+            return self._finish(case, agent, note, state)
+        return self.store.transition(case.id, state, f"agent:{agent.name}", note), False
 
-    def resolve(self, case_id: str, agent: AgentView, note: str = "") -> CaseView:
+    def resolve(self, case_id: str, agent: AgentView, note: str = "") -> tuple[CaseView, bool]:
         case = self._serving(case_id, agent)
         if case.resolved_at is not None and case.queue_status == "returned":
             raise Conflict(f"case {case.id} is already resolved")
-        resolved = self.store.resolve(case.id, f"agent:{agent.name}", note)
+        return self._finish(case, agent, note, FOLLOW_UP)
+
+    def _finish(self, case: CaseView, agent: AgentView, note: str, state: str) -> tuple[CaseView, bool]:
+        """The one place where people let go of a case, whichever route they took (resolve, the
+        state to follow_up or closed): out of the queue, and, if the conversation was with people
+        (paused for them) or it was resolved, the caller must hand it back to the bot
+        (handoff.api.customer.hand_back, which calls RasaClient.hand_back)."""
+        # a paused conversation must be resumed whichever way the case ends; resolving (to
+        # follow_up) always hands back, as it always did, for the bot to ask for the rating
+        hand_back = case.queue_status in PAUSED or state == FOLLOW_UP
+        finished = self.store.resolve(case.id, f"agent:{agent.name}", note, to_state=state)
         self.queue.remove(case.id)
         self.queue.publish("resolved", {"case_id": case.id})
-        return resolved
+        return finished, hand_back
 
     # --- supervisors: SLA alerts and follow-ups -------------------------------------------------
 
@@ -389,6 +523,12 @@ class Desk:
     def follow_ups(self) -> list[FollowUpView]:
         """Open 回访 tasks."""
         return self.store.follow_ups()
+
+
+def printable(text: str) -> str:
+    """A customer's text as stored: control characters (NUL, which PostgreSQL refuses, escapes)
+    out; line breaks and tabs stay."""
+    return "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
 
 
 def case_row(case: CaseView) -> dict[str, Any]:

@@ -9,6 +9,9 @@ from typing import Any
 from handoff.lifecycle import STATES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
+                   "description": "a retry with the same key (same case, same agent, same route) is done once; "
+                                  "another case or agent makes it a new request"}
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "C-YYYYMMDD-NNNN"}
 
@@ -21,14 +24,26 @@ def _op(op_id: str, summary: str, *, params: tuple[dict[str, Any], ...] = (), bo
         "responses": {ok: {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
                       **{code: {"description": DESCRIPTIONS[code],
                                 "content": {"application/json": {"schema": ERROR}}} for code in errors}}}
-    if body is not None:
+    if body is not None:  # any body over the service's MAX_BODY_BYTES is refused before it is read
+        operation["responses"]["413"] = {"description": DESCRIPTIONS["413"],
+                                         "content": {"application/json": {"schema": ERROR}}}
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return operation
 
 
-DESCRIPTIONS = {"400": "malformed JSON", "401": "missing or unknown token", "403": "not your case / not a supervisor",
-                "404": "no such case or agent", "409": "conflict: already claimed, resolved, or a refused transition",
-                "422": "invalid field", "502": "stored, but Rasa did not deliver it to the customer"}
+DESCRIPTIONS = {"400": "malformed JSON", "401": "missing, unknown, disabled or rotated token",
+                "403": "a case you may see but do not serve / not a supervisor",
+                "404": "no such case, or not one of your teams and languages (the same answer)",
+                "409": "conflict: already claimed, resolved, or a refused transition",
+                "413": "request body too large",
+                "422": "invalid field (an unknown team or agent, text empty once control characters are removed)",
+                "502": "stored, but Rasa did not deliver it to the customer"}
+
+
+def query(name: str, description: str, enum: list[str] | None = None) -> dict[str, Any]:
+    """An optional query parameter; the routes read them as strings."""
+    schema: dict[str, Any] = {"type": "string", **({"enum": enum} if enum else {})}
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
 def _text_body(required: bool = True, **extra: Any) -> dict[str, Any]:
@@ -44,49 +59,63 @@ def document() -> dict[str, Any]:
                                 "Send `Authorization: Bearer <token>` (tokens: `python -m handoff.agents create`)."},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"}}}}}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}},
         },
         "paths": {
             "/queue": {"get": _op("listQueue", "Waiting cases for my teams and languages, best first",
                                   errors=("401",))},
             "/queue/next": {"post": _op("claimNext", "Claim the best waiting case for me", errors=("401",))},
-            "/cases": {"get": _op("listCases", "My cases (all for a supervisor), newest first", errors=("401",))},
+            "/cases": {"get": _op("listCases", "My cases (all for a supervisor), newest first",
+                                  errors=("401", "422"),
+                                  params=(query("mine", "only the cases assigned to me", enum=["true", "false"]),
+                                          query("state", "only cases in this state", enum=list(STATES))))},
             "/cases/{case_id}": {"get": _op("getCase", "A case with its handoff package, messages and history",
                                             params=(CASE_ID,))},
             "/cases/{case_id}/claim": {"post": _op("claimCase", "Take a waiting case (exactly one agent wins)",
                                                    params=(CASE_ID,), errors=("401", "404", "409"))},
             "/cases/{case_id}/messages": {"get": _op("listCaseMessages", "Messages after an id (live polling)",
                                                      params=(CASE_ID, {"name": "after", "in": "query",
-                                                                       "schema": {"type": "integer"}}))},
+                                                                       "schema": {"type": "integer", "minimum": 0,
+                                                                                  "format": "int64"}}),
+                                                     errors=("401", "404", "422"))},
             "/cases/{case_id}/reply": {"post": _op(
                 "replyToCase", "Write to the customer (delivered through Rasa to their channel); an "
-                "`Idempotency-Key` header makes a retry deliver once", params=(CASE_ID,), body=_text_body(),
+                "`Idempotency-Key` header makes a retry deliver once", params=(CASE_ID, IDEMPOTENCY_KEY),
+                body=_text_body(),
                 ok="201", errors=("400", "401", "403", "404", "409", "422", "502"))},
             "/cases/{case_id}/notes": {"post": _op("addNote", "An internal note (never shown to the customer)",
-                                                   params=(CASE_ID,), body=_text_body(), ok="201",
+                                                   params=(CASE_ID, IDEMPOTENCY_KEY), body=_text_body(), ok="201",
                                                    errors=("400", "401", "404", "422"))},
             "/cases/{case_id}/transfer": {"post": _op(
-                "transferCase", "Give the case to another agent, or back to a team's queue", params=(CASE_ID,),
+                "transferCase", "Give the case to another agent, or back to a team's queue; an unknown team or "
+                "agent is refused (422) and nothing changes", params=(CASE_ID,),
                 body={"type": "object", "properties": {"agent": {"type": "string"}, "team": {"type": "string"},
                                                        "note": {"type": "string"}}},
                 errors=("400", "401", "403", "404", "409", "422"))},
             "/cases/{case_id}/state": {"post": _op(
-                "updateCaseState", "Move the case through its lifecycle", params=(CASE_ID,),
+                "updateCaseState", "Move the case through its lifecycle; to follow_up or closed, the bot takes "
+                "the customer back (`handed_back`)", params=(CASE_ID,),
                 body={"type": "object", "required": ["state"],
                       "properties": {"state": {"type": "string", "enum": list(STATES)}, "note": {"type": "string"}}},
                 errors=("400", "401", "403", "404", "409", "422"))},
             "/cases/{case_id}/resolve": {"post": _op(
                 "resolveCase", "Resolve: the bot takes the customer back and asks for a rating", params=(CASE_ID,),
-                body=_text_body(required=False), errors=("400", "401", "403", "404", "409"))},
+                body={"type": "object", "properties": {"note": {"type": "string", "maxLength": 4000}}},
+                errors=("400", "401", "403", "404", "409", "422"))},
             "/alerts": {"get": _op("listAlerts", "SLA breaches and 预警 alerts", errors=("401", "403"),
+                                   params=(query("open", "only alerts not yet acknowledged", enum=["true", "false"]),),
                                    role="supervisor")},
             "/alerts/{alert_id}/ack": {"post": _op("acknowledgeAlert", "Mark an alert as seen",
                                                    params=({"name": "alert_id", "in": "path", "required": True,
-                                                            "schema": {"type": "integer"}},),
+                                                            "schema": {"type": "integer", "format": "int64",
+                                                                       "minimum": 1, "maximum": 2**63 - 1}},),
                                                    errors=("401", "403", "404"), role="supervisor")},
             "/follow-ups": {"get": _op("listFollowUps", "Open 回访 tasks", errors=("401",))},
             "/events": {"get": _op("streamEvents", "Server-sent events of queue and case changes",
+                                   params=(query("token", "the API token, for clients that cannot set a header "
+                                                          "(the browser's EventSource)"),),
                                    errors=("401",))},
         },
     }

@@ -93,6 +93,18 @@ redis.call('HSET', ekey, 'priority', ARGV[3])
 return 1
 """
 
+# Out of every queue at once, with its entry: for ids the queue holds but the database does not
+# have waiting (the reconcile sweep), wherever and however half-written they are.
+_DISCARD = """
+local prefix = ARGV[1]
+local n = 0
+for _, qkey in ipairs(redis.call('SMEMBERS', prefix .. ':queues')) do
+  n = n + redis.call('ZREM', qkey, ARGV[2])
+end
+redis.call('DEL', prefix .. ':e:' .. ARGV[2])
+return n
+"""
+
 _CLAIM_NEXT = """
 local best, best_key, best_score = nil, nil, nil
 for _, qkey in ipairs(KEYS) do
@@ -175,6 +187,7 @@ class CaseQueue:
         self._remove = redis.register_script(_REMOVE)
         self._reprioritize = redis.register_script(_REPRIORITIZE)
         self._claim_next = redis.register_script(_CLAIM_NEXT)
+        self._discard = redis.register_script(_DISCARD)
 
     def queue_key(self, team: str, language: str) -> str:
         return f"{self.prefix}:q:{_check_name('team', team)}:{_check_name('language', language)}"
@@ -202,6 +215,22 @@ class CaseQueue:
 
     def remove(self, case_id: Union[str, int]) -> bool:
         return bool(self._remove(args=[self.prefix, str(case_id)]))
+
+    def discard(self, case_id: Union[str, int]) -> bool:
+        """Out of every queue, whatever its entry says (see `members`)."""
+        return bool(self._discard(args=[self.prefix, str(case_id)]))
+
+    def members(self) -> dict[str, str]:
+        """Every case id in any queue, with the queue it sits in: what is really there, entries or
+        not (a queue member whose entry hash is missing is still a member)."""
+        keys = [_text(k) for k in sorted(self.redis.smembers(f"{self.prefix}:queues"))]
+        pipe = self.redis.pipeline(transaction=True)
+        for key in keys:
+            pipe.zrange(key, 0, -1)
+        found: dict[str, str] = {}
+        for key, ids in zip(keys, pipe.execute(), strict=True):
+            found.update((_text(case_id), key) for case_id in ids)
+        return found
 
     def reprioritize(self, case_id: Union[str, int], priority: int) -> bool:
         """Changes the priority, keeping the deadline; False if the case is not waiting."""

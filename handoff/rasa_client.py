@@ -3,6 +3,11 @@
 An agent's reply is appended to the customer's tracker as a `bot` event with side effects, so
 it reaches the customer's channel and stays in the same transcript; resolving resumes the
 conversation and runs the rating form, so the bot takes the customer back.
+
+The reply goes to the channel the conversation id names (`web:…` → socketio, `telegram:…` →
+telegram; core/channels.py), never to the tracker's "latest" input channel: that is whatever
+channel last wrote to the conversation, which a caller of another channel could have been.
+Only ids from before namespacing (no known prefix) still use "latest".
 """
 
 from __future__ import annotations
@@ -13,9 +18,16 @@ from urllib.parse import quote
 
 import aiohttp
 
+from core.channels import channel_of
+
 
 class DeliveryError(RuntimeError):
     """Rasa did not take the message; the caller keeps it and says so."""
+
+
+def output_channel(conversation_id: str) -> str:
+    """The Rasa channel that delivers messages of `conversation_id`."""
+    return channel_of(conversation_id) or "latest"
 
 
 class RasaClient:
@@ -59,16 +71,16 @@ class RasaClient:
 
     async def say(self, conversation_id: str, text: str, *, agent: Optional[str] = None,
                   case_id: Optional[str] = None) -> None:
-        """A message from the agent (or the desk) to the customer, through their latest channel."""
+        """A message from the agent (or the desk) to the customer, through the conversation's channel."""
         event = {"event": "bot", "text": text, "metadata": {"handoff_agent": agent or "", "case_id": case_id or ""}}
         await self._post(f"{self._conversation(conversation_id)}/tracker/events", event,
-                         output_channel="latest", execute_side_effects="true")
+                         output_channel=output_channel(conversation_id), execute_side_effects="true")
 
     async def hand_back(self, conversation_id: str) -> None:
         """Resume the paused conversation and ask for the rating (the bot speaks again)."""
         await self._post(f"{self._conversation(conversation_id)}/tracker/events", [{"event": "resume"}])
         await self._post(f"{self._conversation(conversation_id)}/execute", {"name": "rating_form"},
-                         output_channel="latest")
+                         output_channel=output_channel(conversation_id))
         # /execute runs one action and stops; Rasa's own loop would listen next. Without this the
         # policies see the form as the latest action and do not run it on the customer's answer.
         await self._post(f"{self._conversation(conversation_id)}/tracker/events",

@@ -10,7 +10,8 @@ handoff/api/tasks.py and docs/handoff.md, "Several workers").
 Settings (core.settings): DATABASE_URL, REDIS_URL, RASA_URL, RASA_TOKEN (Rasa's --auth-token),
 HANDOFF_HOST, HANDOFF_PORT, HANDOFF_SLA, HANDOFF_SLA_TICK (seconds between SLA sweeps),
 HANDOFF_PRESENCE_TTL, HANDOFF_HOURS, HANDOFF_TZ, HANDOFF_TEAMS, HANDOFF_WORKERS, RASA_EVENT_STREAM,
-ARCHIVE_RETENTION_DAYS, WIDGET_DIR, CONSOLE_DIR.
+ARCHIVE_RETENTION_DAYS, WIDGET_DIR, CONSOLE_DIR, MAX_BODY_BYTES (413 above it), RASA_PORT (the widget's
+Content-Security-Policy lets it connect to Rasa there).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def build(settings: Settings) -> Sanic:
                      redis_url=settings.redis_url,
                      pages={"/widget": settings.widget_dir, "/console": settings.console_dir},
                      sla_tick=settings.handoff_sla_tick, presence_ttl=settings.handoff_presence_ttl,
-                     event_stream=settings.event_stream)
+                     event_stream=settings.event_stream, max_body_bytes=settings.max_body_bytes,
+                     rasa_urls=(settings.rasa_url,), rasa_port=settings.rasa_port)
     tasks.run_archive_with(app, archive, redis_url=settings.redis_url, stream_name=settings.event_stream)
 
     async def as_worker(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:

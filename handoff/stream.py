@@ -8,6 +8,15 @@ the pid). The handler must therefore be idempotent; `event_key` is the dedup key
 
 The group is created at id "0", so a service that starts after Rasa still sees everything the
 stream holds; duplicates are cheaper than gaps.
+
+Nothing is lost to a database outage (issue 11): a handler failure that is an outage (the
+database or Redis unreachable, locked or timing out: `TRANSIENT`, or `healthy()` saying no) is
+not counted against the event. The entry stays pending and the consumer keeps retrying it, in
+place and in order, with a capped backoff for as long as the outage lasts; only an event that
+fails for another reason (a poison event) is set aside in `{stream}:dead` after `max_attempts`.
+Those dead letters are replayed, oldest first, every `replay_every_s` once `healthy()` (a cheap
+database ping) says yes, each at most `max_replays` times; the handler's idempotency key makes a
+replay of something that did get stored harmless.
 """
 
 from __future__ import annotations
@@ -23,11 +32,28 @@ from typing import Any, Optional, Union
 
 import redis
 import redis.asyncio
+import sqlalchemy.exc
 
 logger = logging.getLogger(__name__)
 
 Entry = tuple[str, dict[str, Any]]
 RawEntry = tuple[Any, Any]  # (id, fields) as redis-py returns them; id is None for a deleted entry
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+Healthy = Callable[[], Awaitable[bool]]
+
+# Failures that say "the database (or Redis) is away", not "this event is bad": retried until
+# they pass. OperationalError covers a PostgreSQL that is down and a SQLite that is locked or
+# cannot be opened; the others are lost connections and timeouts.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError,
+    redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, asyncio.TimeoutError)
+OUTAGE_RETRY_MAX_S = 5.0  # while the database is away, an entry is retried at least this often
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, TRANSIENT)
 
 
 def event_key(event: dict[str, Any]) -> str:
@@ -207,15 +233,25 @@ class AsyncEventStream(_Base):
         ids = list(ids)
         return int(await self.redis.xack(self.stream, self.group, *ids)) if ids else 0
 
-    async def consume(self, handler: Callable[[dict[str, Any]], Awaitable[None]], stop: asyncio.Event,
-                      count: int = 100, block_ms: int = 1000, max_attempts: int = 5) -> None:
+    async def consume(self, handler: Handler, stop: asyncio.Event, count: int = 100, block_ms: int = 1000,
+                      max_attempts: int = 5, healthy: Optional[Healthy] = None, replay_every_s: float = 5.0,
+                      max_replays: int = 20) -> None:
         """Runs until `stop` is set, in stream order; an entry is acked only after `handler` returned.
 
-        A handler that keeps failing (a poison event) is retried with backoff, then the event is
-        copied to `{stream}:dead` with the error and acked, so one bad event cannot stall the rest.
+        A handler that keeps failing for a reason other than an outage (a poison event) is
+        retried with backoff, then the event is copied to `{stream}:dead` with the error and
+        acked, so one bad event cannot stall the rest; an outage stalls the stream instead, and
+        the entry is retried until the database is back (module docstring).
         """
         await self.ensure_group()
+        last_replay = 0.0
         while not stop.is_set():
+            if time.monotonic() - last_replay >= replay_every_s:
+                last_replay = time.monotonic()
+                try:
+                    await self.replay_dead_letters(handler, healthy, max_replays)
+                except (redis.RedisError, OSError) as error:
+                    logger.warning("Replaying '%s' failed (%s); next time", self.dead_letter, error)
             try:
                 batch = await self.read(count, block_ms)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
@@ -223,27 +259,86 @@ class AsyncEventStream(_Base):
                 await _sleep_unless(stop, 1.0)
                 continue
             for entry_id, event in batch:
-                if not await self._handle(entry_id, event, handler, stop, max_attempts):
+                if not await self._handle(entry_id, event, handler, stop, max_attempts, healthy):
                     return  # stopped mid-retry: the entry stays pending and comes back on restart
                 await self.ack([entry_id])
 
-    async def _handle(self, entry_id: str, event: dict[str, Any], handler: Callable[[dict[str, Any]], Awaitable[None]],
-                      stop: asyncio.Event, max_attempts: int) -> bool:
-        for attempt in range(1, max_attempts + 1):
+    async def _handle(self, entry_id: str, event: dict[str, Any], handler: Handler, stop: asyncio.Event,
+                      max_attempts: int, healthy: Optional[Healthy]) -> bool:
+        """True once the entry may be acked (handled, or set aside as poison); False if stopped."""
+        attempt, outage_since = 0, None
+        while True:
             try:
                 await handler(event)
+                if outage_since is not None:
+                    logger.warning("Event %s stored after a %.0f s outage", entry_id, time.monotonic() - outage_since)
                 return True
             except Exception as error:  # the handler's failure must not kill the consumer
-                if attempt == max_attempts:
-                    logger.exception("Event %s (%s) failed %d times; moved to '%s'", entry_id, event_key(event),
-                                     attempt, self.dead_letter)
-                    await self.redis.xadd(self.dead_letter, {"event": json.dumps(event, ensure_ascii=False),
-                                                             "id": entry_id, "error": repr(error)})
-                    return True
-                logger.warning("Event %s (%s) failed (%r); retry %d", entry_id, event_key(event), error, attempt)
-                if await _sleep_unless(stop, min(0.2 * 2**attempt, 5.0)):
+                if is_transient(error) or not await _is_healthy(healthy):
+                    if outage_since is None:
+                        outage_since = time.monotonic()
+                        logger.warning("Event %s (%s) waits for the database (%r); retrying until it is back",
+                                       entry_id, event_key(event), error)
+                    delay = min(0.5 * 2 ** min(int(time.monotonic() - outage_since), 4), OUTAGE_RETRY_MAX_S)
+                else:
+                    attempt += 1
+                    if attempt >= max_attempts:
+                        logger.exception("Event %s (%s) failed %d times; moved to '%s'", entry_id,
+                                         event_key(event), attempt, self.dead_letter)
+                        await self._bury(event, entry_id, error, 0)
+                        return True
+                    logger.warning("Event %s (%s) failed (%r); retry %d", entry_id, event_key(event), error, attempt)
+                    delay = min(0.2 * 2**attempt, 5.0)
+                if await _sleep_unless(stop, delay):
                     return False
+
+    async def _bury(self, event: dict[str, Any], entry_id: str, error: BaseException, replays: int) -> None:
+        await self.redis.xadd(self.dead_letter, {"event": json.dumps(event, ensure_ascii=False), "id": entry_id,
+                                                 "group": self.group, "error": repr(error), "replays": str(replays)})
+
+    async def replay_dead_letters(self, handler: Handler, healthy: Optional[Healthy] = None,
+                                  max_replays: int = 20) -> int:
+        """This group's dead letters through `handler` again, oldest first, if the database answers.
+
+        A replayed letter is deleted; one that fails again goes back to the end with its count
+        raised (an outage leaves it as it is and stops the pass). Returns how many were handled.
+        Letters of another group are left to it; old letters without a group are taken by the
+        first group that replays them.
+        """
+        if not await self.redis.exists(self.dead_letter) or not await _is_healthy(healthy):
+            return 0
+        done = 0
+        for raw_id, raw_fields in await self.redis.xrange(self.dead_letter, count=1000):
+            fields = {_text(k): _text(v) for k, v in (raw_fields or {}).items()}
+            replays = int(fields.get("replays") or 0)
+            if fields.get("group", self.group) != self.group or replays >= max_replays:
+                continue
+            try:
+                event = json.loads(fields.get("event") or "null")
+                if not isinstance(event, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                continue  # nothing to replay; kept for a person to read
+            try:
+                await handler(event)
+            except Exception as error:
+                if is_transient(error):
+                    return done  # the database went away again: next pass
+                await self._bury(event, fields.get("id", ""), error, replays + 1)
+            else:
+                done += 1
+                logger.info("Dead letter %s (%s) replayed", fields.get("id"), event_key(event))
+            await self.redis.xdel(self.dead_letter, raw_id)
+        return done
+
+
+async def _is_healthy(healthy: Optional[Healthy]) -> bool:
+    if healthy is None:
         return True
+    try:
+        return bool(await healthy())
+    except Exception:  # a ping that raises is a database that is not there
+        return False
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:

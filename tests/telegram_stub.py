@@ -15,6 +15,8 @@ import email.parser
 import email.policy
 import itertools
 import json
+import select
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -94,6 +96,8 @@ class BotApiStub:
         self.failures: list[tuple[str, BotApiError]] = []
         self.changed = threading.Condition()
         self._message_ids = itertools.count(1000)
+        self.stalls: list[tuple[str, float]] = []  # (method, seconds): see `stall`
+        self.stalled: list[str] = []  # methods of calls that arrived and are being held
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -102,6 +106,8 @@ class BotApiStub:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if stub.hold(self.path, self.connection):
+                    return  # the caller died while the call was held: it never reached "Telegram"
                 status, answer = stub.handle(self.path, self.headers.get("Content-Type") or "", body)
                 data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
                 self.send_response(status)
@@ -177,6 +183,28 @@ class BotApiStub:
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         with self.changed:
             self.failures.append((method, BotApiError(code, description, parameters)))
+
+    def stall(self, method: str, seconds: float) -> None:
+        """The next call of `method` is held `seconds` before it is answered (a slow Telegram),
+        and dropped unrecorded if its caller has gone meanwhile (killed mid-call)."""
+        with self.changed:
+            self.stalls.append((method, seconds))
+
+    def hold(self, path: str, connection: Any) -> bool:
+        method = path.rsplit("/", 1)[-1].split("?", 1)[0]
+        with self.changed:
+            stall = next((s for s in self.stalls if s[0] == method), None)
+            if stall is None:
+                return False
+            self.stalls.remove(stall)
+            self.stalled.append(method)
+            self.changed.notify_all()
+        time.sleep(stall[1])
+        readable, _, _ = select.select([connection], [], [], 0)
+        try:
+            return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     # -- the Bot API --------------------------------------------------------------------------
 

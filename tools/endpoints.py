@@ -10,6 +10,9 @@ store"); `tracker_store="redis"` keeps the other one an argument away, in its ow
 restart forgets paused handoffs and case links, and two Sanic workers each see half of a
 conversation.
 
+Rasa proves itself to the action server with the action token (`action_endpoint.token`, sent as
+`?token=`; actions/server.py checks it), so a rendered file with a token is a secret file.
+
 The lock store is `bot.lock_store.AtomicRedisLockStore`: Rasa's own `RedisLockStore` issues
 tickets read-then-SET, which lets two workers serve one conversation at once (tests/integration/
 test_concurrency.py plays it out).
@@ -58,13 +61,20 @@ def tracker_store_section(kind: str, redis_url: str, database_url: Optional[str]
 
 
 def render(action_url: str, redis_url: str, event_stream: str = "rasa:events", *,
-           database_url: Optional[str] = None, tracker_store: str = "sql", lock_store: str = "atomic") -> str:
-    """`lock_store="redis"` is Rasa's stock one, kept for the comparison in the concurrency test."""
+           database_url: Optional[str] = None, tracker_store: str = "sql", lock_store: str = "atomic",
+           token: Optional[str] = None) -> str:
+    """`lock_store="redis"` is Rasa's stock one, kept for the comparison in the concurrency test.
+
+    With `token` (the action token) Rasa sends it as `?token=` on every action call, and the action server
+    (actions/server.py) refuses calls without it. The text then holds a secret: write it with
+    core.secrets.private_file (0600), never with a plain write."""
     if lock_store not in LOCK_STORES:
         raise ValueError(f"unknown lock store {lock_store!r}; one of {list(LOCK_STORES)}")
+    token_line = f"  token: {_quoted(token)}\n" if token else ""
     return (
         "action_endpoint:\n"
         f"  url: {_quoted(action_url)}\n"
+        + token_line
         + tracker_store_section(tracker_store, redis_url, database_url)
         + f"lock_store:\n  type: {LOCK_STORES[lock_store]}\n"
         + _redis_fields(redis_url, LOCK_DB)

@@ -4,7 +4,11 @@ until Ctrl-C.
 A child that dies is restarted by supervisord (docs/processes.md); the launcher only tells the
 person at the terminal, in one line, and keeps going. Ctrl-C (or SIGTERM) stops every child and
 supervisord. With DATABASE_URL set (e.g. postgresql+psycopg2://…) the cases live there instead
-of SQLite."""
+of SQLite.
+
+Nothing is handed out that was not asked for: Rasa's API token stays in var/secrets/rasa_token
+(0600; RASA_TOKEN overrides it) and is only pointed at, and a demo supervisor (whose token opens
+every case) is made only with DEMO_SUPERVISOR=1; otherwise the start-up text says how to get one."""
 
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Optional
 
-from core.settings import load
+from core.secrets import private_file, secrets_dir
+from core.settings import Settings, load
 from tools.stack import Stack
 from tools.train import model_path
 
@@ -25,18 +30,38 @@ READY_TIMEOUT_S = 120
 
 
 def demo_agent(database_url: str, var_dir: Path) -> str:
-    """A supervisor to try the console with; its token is kept in var/ so each run shows the same."""
+    """A supervisor to try the console with (DEMO_SUPERVISOR=1 only); its token is kept in a 0600
+    file in var/ so each run shows the same."""
     from handoff.store import CaseStore
 
     token_file = var_dir / "demo_agent_token"
     store = CaseStore(database_url)
     store.create_schema()
-    if token_file.exists() and store.agent_by_token(token_file.read_text().strip()) is not None:
-        return token_file.read_text().strip()
+    if token_file.exists():
+        kept = token_file.read_text().strip()
+        if store.agent_by_token(kept) is not None:
+            private_file(token_file, kept)  # a file from before 0600 files is narrowed
+            return kept
     name = "demo" if store.agent_by_name("demo") is None else f"demo-{int(time.time())}"
     _, token = store.create_agent(name, "supervisor")
-    token_file.write_text(token)
+    private_file(token_file, token)
     return token
+
+
+def agent_lines(settings: Settings, handoff_url: str) -> str:
+    """The start-up text about agents: the demo supervisor when asked for, else how to get one."""
+    if not settings.demo_supervisor:
+        return """     no agent yet: create one and sign in with the token it prints
+        .venv/bin/python -m handoff.agents create NAME --role supervisor   (or: make agent NAME=… ROLE=supervisor)
+        or start with a demo supervisor:  DEMO_SUPERVISOR=1 make run"""
+    token = demo_agent(settings.database_url, settings.var_dir)
+    return f"""     demo supervisor token (DEMO_SUPERVISOR=1; kept in {settings.var_dir / 'demo_agent_token'}): {token}
+     try:  curl -s -H "Authorization: Bearer {token}" {handoff_url}/queue
+     more agents:  .venv/bin/python -m handoff.agents create NAME --role agent|supervisor"""
+
+
+def token_hint(settings: Settings) -> str:
+    return "from RASA_TOKEN" if settings.rasa_token else f"in {secrets_dir(settings) / 'rasa_token'} (0600)"
 
 
 def readiness(url: str) -> Optional[dict[str, Any]]:
@@ -104,27 +129,25 @@ def main() -> int:
           f"({stack.handoff_workers} workers) under supervisord (about a minute); logs in {stack.logs}", flush=True)
     try:
         stack.start()
-        token_file = settings.var_dir / "rasa_token"
-        token_file.write_text(stack.auth_token)
-        demo_token = demo_agent(settings.database_url, settings.var_dir)
+        (settings.var_dir / "rasa_token").unlink(missing_ok=True)  # an old run's world-readable copy
+        agents = agent_lines(settings, stack.handoff_url)
         body = wait_ready(f"{stack.handoff_url}/ready", READY_TIMEOUT_S)
         state = "ready" if body and body.get("ready") else "NOT ready"
         print(f"""
 assistant is {state}: {parts_line(body)}   ({stack.handoff_url}/ready)
-  Rasa (REST + socket.io + HTTP API)  {stack.rasa_url}
+  Rasa (REST + socket.io + HTTP API)  {stack.rasa_url}   (listens on {settings.rasa_host} only)
      talk:  curl -s {stack.rasa_url}/webhooks/rest/webhook -d '{{"sender":"me","message":"订单 20251103887 到哪了"}}'
-     API token (for /conversations/… and /model/parse): see {token_file}
-  action server                         http://localhost:{settings.action_port}/health
+     API token (for /conversations/… and /model/parse): {token_hint(settings)}
+  action server (only Rasa calls it)    {stack.action_base}/health
   web chat widget (customers)           {stack.handoff_url}/widget/?rasa={stack.rasa_url}
   agent console (sign in with a token)  {stack.handoff_url}/console/
   handoff service (agent API)           {stack.handoff_url}   (OpenAPI: {stack.handoff_url}/openapi.json)
-     demo supervisor token: {demo_token}
-     try:  curl -s -H "Authorization: Bearer {demo_token}" {stack.handoff_url}/queue
-     more agents:  python -m handoff.agents create NAME --role agent|supervisor
+{agents}
   Redis (lock store, event stream, queue) {settings.redis_url}
   database (cases)                      {settings.database_url.split('@')[-1]}
   logs (supervisord.log: restarts)      {stack.logs}
-A process that dies is restarted by itself. Ctrl-C stops everything.""", flush=True)
+What to put on the internet (only nginx's public port) and what to keep internal: README,
+"What to expose". A process that dies is restarted by itself. Ctrl-C stops everything.""", flush=True)
         seen: dict[str, tuple[str, int]] = watch(stack, {})
         while True:
             time.sleep(1)

@@ -5,12 +5,17 @@ service, each under supervision (tools/supervise.py, docs/processes.md).
 very same processes through it, on ports of their own. A child that dies is restarted by
 supervisord (with a growing pause when it keeps dying); `stop()` ends every one of them, their
 workers included, and supervisord itself.
+
+Who can reach them (docs/security.md): Rasa listens on RASA_HOST and the action server on
+ACTION_HOST, both loopback by default; Rasa answers CORS only for CORS_ORIGINS; no token is on any
+command line (Rasa gets its token through tools/rasa_run.py, the others read theirs from the
+environment or var/secrets/), and the rendered endpoints and credentials files, which hold
+tokens, are 0600.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -24,12 +29,13 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import urlparse
 
-from core.settings import ROOT, load
+from core.secrets import private_file, secret
+from core.settings import ROOT, Settings, load
 from tools import endpoints
 from tools.supervise import Program, Supervisor, group_members
 
 PY = sys.executable
-RASA = str(Path(PY).with_name("rasa"))
+RASA = str(Path(PY).with_name("rasa"))  # the plain CLI (training, the baseline bot); `make run` uses tools.rasa_run
 NAMES = ("redis", "actions", "rasa", "handoff")  # start order; stopped in reverse
 
 
@@ -57,6 +63,12 @@ def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen[bytes]] 
             pass
         time.sleep(0.3)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def local_host(bind: str) -> str:
+    """The address to reach a server bound to `bind` from this machine (a wildcard bind answers
+    on loopback too)."""
+    return "localhost" if bind in ("", "0.0.0.0", "::", "127.0.0.1", "localhost") else bind
 
 
 def redis_alive(host: str, port: int) -> bool:
@@ -89,23 +101,37 @@ class Stack:
     redis_url: str = "redis://localhost:6379/0"
     var_dir: Path = ROOT / "var"
     env: dict[str, str] = field(default_factory=dict)  # for every child; wins over what the stack sets
-    auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    auth_token: str = ""  # Rasa's API token; empty: RASA_TOKEN or var/secrets/rasa_token of this var_dir
     log_dir: Optional[Path] = None
     rasa_workers: int = field(default_factory=lambda: load().rasa_workers)  # SANIC_WORKERS of `rasa run`
     handoff_workers: int = field(default_factory=lambda: load().handoff_workers)  # --workers of the handoff service
     supervisor: Optional[Supervisor] = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # One token per var_dir, kept across restarts (a fresh one per run would strand the
+        # handoff service and anyone holding the old one); each test stack has its own var_dir.
+        if not self.auth_token:
+            self.auth_token = secret(self.settings(), "rasa_token")
+
+    def settings(self) -> Settings:
+        """The settings the children run with (the stack's ports and state, then `env`)."""
+        return load(self._environment())
+
     @property
     def rasa_url(self) -> str:
-        return f"http://localhost:{self.rasa_port}"
+        return f"http://{local_host(self.settings().rasa_host)}:{self.rasa_port}"
 
     @property
     def handoff_url(self) -> str:
         return f"http://localhost:{self.handoff_port}"
 
     @property
+    def action_base(self) -> str:
+        return f"http://{local_host(self.settings().action_host)}:{self.action_port}"
+
+    @property
     def action_url(self) -> str:
-        return f"http://localhost:{self.action_port}/webhook"
+        return f"{self.action_base}/webhook"
 
     @property
     def logs(self) -> Path:
@@ -114,6 +140,10 @@ class Stack:
     def _environment(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        # The children's own ports, so that settings derived from them agree (CORS_ORIGINS
+        # defaults to the handoff service's origin, where the widget page comes from).
+        env["RASA_PORT"], env["ACTION_PORT"] = str(self.rasa_port), str(self.action_port)
+        env["HANDOFF_PORT"] = str(self.handoff_port)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         env.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -143,38 +173,44 @@ class Stack:
                                  "--save", "", "--appendonly", "yes"], priority=100, start_secs=1)
 
     def programs(self, env: dict[str, str]) -> list[Program]:
-        """Every child but Redis, with its command line and environment."""
-        rasa_env = {**env, "SANIC_WORKERS": str(self.rasa_workers), **self.env}
+        """Every child but Redis, with its command line and environment. No token is on a command
+        line: /proc/PID/cmdline is readable by every local user, the environment is not."""
+        settings = load(env)
+        rasa_env = {**env, "SANIC_WORKERS": str(self.rasa_workers), "RASA_TOKEN": self.auth_token,
+                    # Sanic answers 413 to a larger body before Rasa reads it (default: 100 MB)
+                    "SANIC_REQUEST_MAX_SIZE": str(settings.max_body_bytes), **self.env}
         handoff_env = {**env, "RASA_URL": self.rasa_url, "RASA_TOKEN": self.auth_token,
-                       "ACTION_URL": f"http://localhost:{self.action_port}"}
+                       "ACTION_URL": self.action_base}
         return [
-            Program("actions", [PY, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
-                    env, priority=200),
-            Program("rasa", [RASA, "run", "--model", str(self.model), "--endpoints", str(self.write_endpoints()),
-                             "--credentials", str(self.write_credentials()), "--port", str(self.rasa_port),
-                             "--enable-api", f"--auth-token={self.auth_token}", "--cors", "*"],
+            # ACTION_HOST and ACTION_TOKEN (env or var/secrets/) are read by actions/server.py itself
+            Program("actions", [PY, "-m", "actions.server", "--port", str(self.action_port)], env, priority=200),
+            Program("rasa", [PY, "-m", "tools.rasa_run", "run", "--model", str(self.model),
+                             "--endpoints", str(self.write_endpoints()), "--credentials",
+                             str(self.write_credentials()), "--interface", settings.rasa_host,
+                             "--port", str(self.rasa_port), "--enable-api", "--cors", *settings.cors_origins],
                     rasa_env, priority=300, stop_wait_s=20),
             Program("handoff", [PY, "-m", "handoff.service", "--port", str(self.handoff_port),
                                 "--workers", str(self.handoff_workers)], handoff_env, priority=400),
         ]
 
     def write_endpoints(self) -> Path:
+        """0600: with the action server's token in the action URL it is a secret file."""
         path = self.var_dir / f"endpoints-{self.rasa_port}.yml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        database_url = load(self._environment()).database_url  # conversations live beside the cases
-        path.write_text(endpoints.render(self.action_url, self.redis_url, database_url=database_url),
-                        encoding="utf-8")
+        settings = self.settings()
+        private_file(path, endpoints.render(self.action_url, self.redis_url, database_url=settings.database_url,
+                                            token=secret(settings, "action_token")))
         return path
 
     def write_credentials(self) -> Path:
-        """The project's channels, plus the callback channel when a receiver is given (tests)."""
+        """The project's channels, plus the callback channel when a receiver is given (tests).
+        0600: a Telegram bot token may be among them."""
         path = self.var_dir / f"credentials-{self.rasa_port}.yml"
         text = (ROOT / "credentials.yml").read_text(encoding="utf-8")
         if self.callback_url:
-            text += f"\ncallback:\n  url: \"{self.callback_url}\"\n"
+            text += f"\nconnectors.rest.ShopCallbackInput:\n  url: \"{self.callback_url}\"\n"
         if self.extra_credentials:
             text += "\n" + self.extra_credentials.strip() + "\n"
-        path.write_text(text, encoding="utf-8")
+        private_file(path, text)
         return path
 
     def _running(self) -> Supervisor:
@@ -222,7 +258,7 @@ class Stack:
             for name in ("actions", "rasa", "handoff"):
                 self.supervisor.start_program(name)
             wait_http(f"{self.handoff_url}/health", timeout, check=self._given_up("handoff"))
-            wait_http(f"http://localhost:{self.action_port}/health", timeout, check=self._given_up("actions"))
+            wait_http(f"{self.action_base}/health", timeout, check=self._given_up("actions"))
             wait_http(f"{self.rasa_url}/status?token={self.auth_token}", timeout, check=self._given_up("rasa"))
         except BaseException:
             self.stop()

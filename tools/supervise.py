@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from core.secrets import private_file
 from core.settings import ROOT
 
 PY = sys.executable
@@ -153,9 +154,10 @@ class Supervisor:
         for p in self.programs.values():
             (self.state_dir / f"{p.name}.state.json").unlink(missing_ok=True)  # a fresh restart count
             spec = {"name": p.name, "argv": p.argv, "env": p.env, "state": str(self.state_dir / f"{p.name}.state.json")}
-            (self.state_dir / f"{p.name}.json").write_text(json.dumps(spec), encoding="utf-8")
+            # 0600: a spec holds the program's environment (tokens), the config the RPC password
+            private_file(self.state_dir / f"{p.name}.json", json.dumps(spec))
         conf = self.state_dir / "supervisord.conf"
-        conf.write_text(self.config(), encoding="utf-8")
+        private_file(conf, self.config())
         self.socket.unlink(missing_ok=True)
         with open(self.log_dir / "supervisord.out", "ab") as out:
             self.process = subprocess.Popen([PY, "-m", "supervisor.supervisord", "-n", "-c", str(conf)],

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from connectors.telegram.client import TelegramClient
 from connectors.telegram.state import ButtonStore
 from connectors.telegram.text import split_text, utf16_len
+from core.channels import local_id
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,10 @@ async def keyboard(buttons: Iterable[Dict[str, Any]], store: ButtonStore,
 
 
 def _chat_id(recipient_id: str) -> int | str:
-    """Rasa's conversation id is the chat id as text; the Bot API wants the number."""
-    return int(recipient_id) if re.fullmatch(r"-?\d+", recipient_id) else recipient_id
+    """The Bot API's chat id, a number, from Rasa's conversation id: `telegram:<chat id>`, or the
+    bare chat id of a conversation that began before ids were namespaced."""
+    chat = local_id(str(recipient_id))
+    return int(chat) if re.fullmatch(r"-?\d+", chat) else chat
 
 
 class TelegramOutput(OutputChannel):

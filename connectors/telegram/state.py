@@ -1,4 +1,5 @@
-"""What the channel remembers between updates: update ids already handled and the payloads of
+"""What the channel remembers between updates: update ids already received (safe in the inbox,
+or handled when there is no Redis; inbox.py keeps the handled ones) and the payloads of
 long buttons. Both live in Redis, so every Rasa process shares them, and in this process's memory,
 so a Redis outage costs sharing, not the updates themselves."""
 
@@ -76,29 +77,47 @@ class Deduplicator:
     def key(self, update_id: int) -> str:
         return f"telegram:update:{self.bot}:{update_id}"
 
-    def _seen_here(self, key: str) -> bool:
+    def seen_here(self, key: str) -> bool:
         expires = self.recent.get(key)
         return expires is not None and expires > time.monotonic()
 
-    def _remember(self, key: str) -> None:
+    def remember(self, key: str) -> None:
         self.recent[key] = time.monotonic() + self.ttl
         self.recent.move_to_end(key)
         while len(self.recent) > self.size:
             self.recent.popitem(last=False)
 
+    def forget(self, key: str) -> None:
+        """An update that could not be handled: its next delivery is a first time again."""
+        self.recent.pop(key, None)
+
+    async def received(self, update_id: int) -> bool:
+        """Whether the update was received before (a read-only look; `first_time` decides)."""
+        key = self.key(update_id)
+        if self.seen_here(key):
+            return True
+        client = self.link.client()
+        if client is None:
+            return False
+        try:
+            return bool(await client.exists(key))
+        except (redis.RedisError, OSError) as exc:
+            self.link.failed(exc)
+            return False
+
     async def first_time(self, update_id: int) -> bool:
         key = self.key(update_id)
-        if self._seen_here(key):
+        if self.seen_here(key):
             return False
         client = self.link.client()
         if client is not None:
             try:
                 if not await client.set(key, "1", nx=True, ex=self.ttl):
-                    self._remember(key)
+                    self.remember(key)
                     return False
             except (redis.RedisError, OSError) as exc:
                 self.link.failed(exc)
-        self._remember(key)
+        self.remember(key)
         return True
 
 

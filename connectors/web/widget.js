@@ -209,15 +209,12 @@
     }
   }
 
-  function newSessionId() {
-    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID().replace(/-/g, "");
-    var bytes = new Uint8Array(16);
-    (window.crypto || window.msCrypto).getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
-
+  // The conversation id and the token that proves it are both made by the server
+  // (connectors/web_session.py): the widget keeps them and shows the token when it comes back.
+  // Without a valid token the server starts a new conversation; an id alone proves nothing.
   var state = {
     session: load("session", null),
+    token: load("token", null),
     log: load("log", []),
     status: load("status", null), // {kind: "waiting"|"agent", caseId, position, wait, agent}
     open: !!load("open", false),
@@ -232,6 +229,7 @@
   function persist() {
     if (state.log.length > MAX_LOG) state.log = state.log.slice(-MAX_LOG);
     save("session", state.session);
+    save("token", state.token);
     save("log", state.log);
     save("status", state.status);
   }
@@ -576,7 +574,7 @@
   function flush() {
     if (!socket || conn !== "online") return;
     while (outbox.length) {
-      socket.emit("user_uttered", { message: outbox.shift(), session_id: state.session });
+      socket.emit("user_uttered", { message: outbox.shift() }); // the server knows whose socket this is
     }
   }
 
@@ -663,25 +661,31 @@
     if (socket) return;
     socket = {}; // a placeholder until the client is loaded, so this runs once
     conn = "connecting";
-    if (!state.session) {
-      state.session = newSessionId();
-      persist();
-    }
     renderStatus();
     withSocketIo(function (io) {
       socket = io(config.rasa, { path: config.path, transports: ["websocket"] });
       socket.on("connect", function () {
-        socket.emit("session_request", { session_id: state.session });
+        socket.emit("session_request", { session_id: state.session, token: state.token, lang: config.lang });
       });
       socket.on("session_confirm", function (session) {
         var id = session && typeof session === "object" ? session.session_id : session;
+        var token = session && typeof session === "object" ? session.token : null;
         if (id && id !== state.session) {
+          if (state.session) state.status = null; // a new conversation: the old queue or agent is not its
           state.session = String(id);
-          persist();
         }
+        if (typeof token === "string") state.token = token;
+        persist();
         conn = "online";
         renderStatus();
         flush();
+      });
+      socket.on("session_error", function () {
+        // a message reached the server before its session (e.g. a server restart between them):
+        // ask again; what was typed meanwhile waits in the outbox
+        conn = "connecting";
+        renderStatus();
+        socket.emit("session_request", { session_id: state.session, token: state.token, lang: config.lang });
       });
       socket.on("bot_uttered", onBotMessage);
       socket.on("disconnect", function () {
@@ -704,6 +708,7 @@
     conn = "idle";
     outbox = [];
     state.session = null;
+    state.token = null;
     state.log = [];
     state.status = null;
     persist();

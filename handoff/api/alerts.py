@@ -11,6 +11,8 @@ from handoff.api.auth import supervisor_of
 from handoff.api.http import ApiError, off_loop, services
 from handoff.store import StoreError
 
+MAX_ID = 2**63 - 1
+
 
 async def list_alerts(request: Request) -> HTTPResponse:
     await supervisor_of(request)
@@ -20,6 +22,8 @@ async def list_alerts(request: Request) -> HTTPResponse:
 
 async def ack_alert(request: Request, alert_id: int) -> HTTPResponse:
     agent = await supervisor_of(request)
+    if not 1 <= alert_id <= MAX_ID:  # larger ids do not fit the database's integer: none exists
+        raise ApiError(404, "not_found", f"no alert {alert_id}")
     try:
         alert = await off_loop(services(request).desk.acknowledge, alert_id, agent)
     except StoreError as exc:

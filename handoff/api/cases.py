@@ -1,5 +1,9 @@
 """One case at a time: claim it, read it, write to the customer, note, transfer, move it through
-its lifecycle, resolve it (the bot takes the customer back)."""
+its lifecycle, resolve it (the bot takes the customer back).
+
+Outside the agent's teams and languages a case answers 404 `not_found`, exactly like an id that
+was never issued (handoff/access.py); a case the agent may see but does not serve answers 403
+`forbidden` to writes. Contacts are masked unless the agent serves the case or supervises."""
 
 from __future__ import annotations
 
@@ -8,19 +12,18 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff import lifecycle
+from handoff import access, lifecycle
 from handoff.api.auth import agent_of
-from handoff.api.customer import greet
-from handoff.api.http import ApiError, body_of, error, off_loop, services, text_field
-from handoff.desk import case_row
+from handoff.api.customer import greet, hand_back
+from handoff.api.http import ApiError, body_of, error, header_key, name_field, off_loop, services, text_field
 from handoff.rasa_client import DeliveryError
 
 
 async def list_cases(request: Request) -> HTTPResponse:
     agent = await agent_of(request)
-    cases = await off_loop(services(request).desk.cases, agent, mine=request.args.get("mine") == "true",
-                           state=request.args.get("state"))
-    return json_response({"cases": [case_row(c) for c in cases]})
+    state = request.args.get("state") or None
+    cases = await off_loop(services(request).desk.cases, agent, mine=request.args.get("mine") == "true", state=state)
+    return json_response({"cases": cases})
 
 
 async def claim_case(request: Request, case_id: str) -> HTTPResponse:
@@ -28,19 +31,21 @@ async def claim_case(request: Request, case_id: str) -> HTTPResponse:
     found = services(request)
     case = await off_loop(found.desk.claim, case_id, agent)
     await greet(found, case, agent)
-    return json_response({"case": await off_loop(found.desk.case_detail, case.id)})
+    return json_response({"case": await off_loop(found.desk.case_detail, case.id, agent)})
 
 
 async def get_case(request: Request, case_id: str) -> HTTPResponse:
-    await agent_of(request)
-    return json_response({"case": await off_loop(services(request).desk.case_detail, case_id)})
+    agent = await agent_of(request)
+    return json_response({"case": await off_loop(services(request).desk.case_detail, case_id, agent)})
 
 
 async def case_messages(request: Request, case_id: str) -> HTTPResponse:
-    await agent_of(request)
-    after = int(request.args.get("after", "0") or 0)
-    messages = await off_loop(services(request).desk.messages, case_id, after)
-    return json_response({"messages": [m.to_dict() for m in messages]})
+    agent = await agent_of(request)
+    raw = request.args.get("after", "0") or "0"
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApiError(422, "invalid", "`after` must be a message id (a whole number)")
+    messages = await off_loop(services(request).desk.messages, case_id, agent, int(raw))
+    return json_response({"messages": messages})
 
 
 async def reply_to_case(request: Request, case_id: str) -> HTTPResponse:
@@ -48,8 +53,8 @@ async def reply_to_case(request: Request, case_id: str) -> HTTPResponse:
     found = services(request)
     data = body_of(request)
     text = text_field(data)
-    key = request.headers.get("idempotency-key") or data.get("client_message_id")
-    case, stored = await off_loop(found.desk.reply, case_id, agent, text, f"agent:{key}" if key else None)
+    key = header_key(request, data)  # scoped by the desk to this case, this agent and this route
+    case, stored = await off_loop(found.desk.reply, case_id, agent, text, key)
     if stored is None:
         return json_response({"delivered": False, "duplicate": True, "case_id": case.id})
     try:
@@ -64,50 +69,48 @@ async def reply_to_case(request: Request, case_id: str) -> HTTPResponse:
 
 async def add_note(request: Request, case_id: str) -> HTTPResponse:
     agent = await agent_of(request)
-    stored = await off_loop(services(request).desk.note, case_id, agent, text_field(body_of(request)))
-    return json_response({"note": stored.to_dict() if stored else None}, status=201)
+    data = body_of(request)
+    stored = await off_loop(services(request).desk.note, case_id, agent, text_field(data), header_key(request, data))
+    return json_response({"note": stored.to_dict() if stored else None, "duplicate": stored is None}, status=201)
 
 
 async def transfer_case(request: Request, case_id: str) -> HTTPResponse:
     agent = await agent_of(request)
     desk = services(request).desk
     data = body_of(request)
-    target, team = data.get("agent"), data.get("team")
+    target, team = name_field(data, "agent"), name_field(data, "team")
     if not target and not team:
         raise ApiError(422, "invalid", "give `agent` (a name) or `team`")
     to_agent = None
     if target:
-        to_agent = await off_loop(desk.agent_named, str(target))
+        to_agent = await off_loop(desk.agent_named, target)
         if to_agent is None:
-            raise ApiError(404, "not_found", f"no agent named {target!r}")
+            raise ApiError(422, "unknown_agent", f"no agent named {target!r}")
     case = await off_loop(desk.transfer, case_id, agent, to_agent=to_agent, team=team,
                           note=text_field(data, "note", required=False))
-    return json_response({"case": case.to_dict()})
+    return json_response({"case": access.case_dict(case, agent)})
 
 
 async def update_case_state(request: Request, case_id: str) -> HTTPResponse:
     agent = await agent_of(request)
+    found = services(request)
     data = body_of(request)
     state = data.get("state")
-    if state not in lifecycle.STATES:
+    if not isinstance(state, str) or state not in lifecycle.STATES:
         raise ApiError(422, "invalid", f"`state` must be one of {', '.join(lifecycle.STATES)}")
-    case = await off_loop(services(request).desk.update_state, case_id, agent, str(state),
-                          text_field(data, "note", required=False))
-    return json_response({"case": case.to_dict()})
+    case, paused = await off_loop(found.desk.update_state, case_id, agent, state,
+                                  text_field(data, "note", required=False))
+    handed_back = await hand_back(found, case) if paused else None
+    return json_response({"case": access.case_dict(case, agent), "handed_back": handed_back})
 
 
 async def resolve_case(request: Request, case_id: str) -> HTTPResponse:
     agent = await agent_of(request)
     found = services(request)
     note = text_field(body_of(request), "note", required=False)
-    case = await off_loop(found.desk.resolve, case_id, agent, note)
-    handed_back = True
-    try:
-        await found.rasa.hand_back(case.conversation_id)
-    except DeliveryError as exc:
-        handed_back = False
-        await off_loop(found.desk.system_note, case.id, f"hand-back failed: {exc}")
-    return json_response({"case": case.to_dict(), "handed_back": handed_back})
+    case, paused = await off_loop(found.desk.resolve, case_id, agent, note)
+    handed_back = await hand_back(found, case) if paused else None
+    return json_response({"case": access.case_dict(case, agent), "handed_back": handed_back})
 
 
 def blueprint() -> Blueprint:

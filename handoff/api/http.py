@@ -7,7 +7,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from sanic import Sanic
 from sanic.request import Request
@@ -73,12 +73,46 @@ def body_of(request: Request) -> dict[str, Any]:
     return data
 
 
+def clean_text(value: str) -> str:
+    """An agent's text without control characters (NUL, escapes, bidi overrides stay out of the
+    customer's chat and of PostgreSQL, which refuses NUL); line breaks and tabs stay."""
+    return "".join(ch for ch in value if ch in "\n\t" or (ch.isprintable() and not _invisible(ch)))
+
+
+def _invisible(ch: str) -> bool:
+    return 0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069  # bidi embeddings and isolates
+
+
 def text_field(data: dict[str, Any], name: str = "text", required: bool = True) -> str:
+    """A string field of the body, cleaned (`clean_text`); 422 if required and empty."""
     value = data.get(name)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ApiError(422, "invalid", f"`{name}` must be a non-empty string")
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid", f"`{name}` must be a string")
     if len(value) > MAX_TEXT:
         raise ApiError(422, "too_long", f"`{name}` is {len(value)} characters; the limit is {MAX_TEXT}")
+    value = clean_text(value.replace("\r\n", "\n").replace("\r", "\n"))
+    if required and not value.strip():
+        raise ApiError(422, "invalid", f"`{name}` must be a non-empty string")
     return value
+
+
+def name_field(data: dict[str, Any], name: str) -> Optional[str]:
+    """A name the body refers to (a team, an agent): a short printable string, or absent."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 64 or not value.isprintable() or not value.strip():
+        raise ApiError(422, "invalid", f"`{name}` must be a name (1 to 64 printable characters)")
+    return value.strip()
+
+
+def header_key(request: Request, data: dict[str, Any]) -> Optional[str]:
+    """The request's Idempotency-Key header (or `client_message_id` in the body), if any."""
+    key = request.headers.get("idempotency-key") or data.get("client_message_id")
+    if key is None or key == "":
+        return None
+    if not isinstance(key, str | int) or isinstance(key, bool) or len(str(key)) > 200:
+        raise ApiError(422, "invalid", "an idempotency key is a string of at most 200 characters")
+    return str(key)

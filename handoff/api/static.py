@@ -7,8 +7,11 @@ scripts and styles relatively). Nothing outside the folder is ever served.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import mimetypes
-from functools import partial
+import re
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Mapping
 
@@ -18,6 +21,22 @@ from sanic.response import HTTPResponse, file, redirect
 
 from handoff.api.http import error
 
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc\s*=)[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+
+
+@lru_cache(maxsize=64)
+def _hashes(path: Path, mtime_ns: int) -> tuple[str, ...]:
+    text = _COMMENT.sub("", path.read_text(encoding="utf-8", errors="replace"))  # "<script>" in a comment is no script
+    return tuple(base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+                 for body in _INLINE_SCRIPT.findall(text) if body.strip())
+
+
+def inline_script_hashes(path: Path) -> tuple[str, ...]:
+    """SHA-256 (base64) of each inline <script> of an HTML page, for its Content-Security-Policy
+    (handoff/api/headers.py): the page's own inline code runs, anything injected does not."""
+    return _hashes(path, path.stat().st_mtime_ns)
+
 
 async def static_file(folder: Path, request: Request, name: str = "") -> HTTPResponse:
     """A file of the folder (index.html for the folder itself); 404 for anything outside it."""
@@ -26,6 +45,8 @@ async def static_file(folder: Path, request: Request, name: str = "") -> HTTPRes
     if base not in target.parents or not target.is_file():
         return error(404, "not_found", f"no such file: {name}")
     mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if mime == "text/html":
+        request.ctx.script_hashes = inline_script_hashes(target)  # the CSP allows exactly these
     if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
         mime += "; charset=utf-8"  # else a shop page in GBK decodes widget.js as GBK, and it breaks
     return await file(str(target), mime_type=mime)

@@ -24,7 +24,7 @@ from sanic import Sanic
 from handoff.api.http import off_loop
 from handoff.archive import Archive, archive_key
 from handoff.desk import Desk
-from handoff.stream import AsyncEventStream, event_key
+from handoff.stream import AsyncEventStream, Healthy, event_key
 
 log = logging.getLogger("handoff.service")
 
@@ -53,14 +53,14 @@ class PeriodLock:
 
 
 async def consume_group(handler: Callable[[dict[str, Any]], Awaitable[None]], redis_url: str, stream_name: str,
-                        group: str, stop: asyncio.Event) -> None:
+                        group: str, stop: asyncio.Event, healthy: Optional[Healthy] = None) -> None:
     """Every event of Rasa's stream to `handler`, in the consumer group `group`, until `stop`."""
     client = aioredis.Redis.from_url(redis_url)
     stream = AsyncEventStream(client, stream=stream_name, group=group)  # consumer name: host-pid of this worker
     try:
         while not stop.is_set():
             try:
-                await stream.consume(handler, stop)
+                await stream.consume(handler, stop, healthy=healthy)  # dead letters replayed when healthy
             except Exception:  # Redis restarting: keep trying, the stream keeps what we missed
                 log.exception("event stream '%s' (group %s) interrupted; reconnecting", stream_name, group)
                 await asyncio.sleep(1.0)
@@ -74,7 +74,11 @@ async def consume(desk: Desk, redis_url: str, stream_name: str, stop: asyncio.Ev
     async def on_event(event: dict[str, Any]) -> None:
         await off_loop(desk.customer_event, event, event_key(event))
 
-    await consume_group(on_event, redis_url, stream_name, TRANSCRIPT_GROUP, stop)
+    async def database_answers() -> bool:
+        await off_loop(desk.ping)
+        return True
+
+    await consume_group(on_event, redis_url, stream_name, TRANSCRIPT_GROUP, stop, database_answers)
 
 
 async def archive_events(archive: Archive, redis_url: str, stream_name: str, stop: asyncio.Event) -> None:
@@ -102,11 +106,12 @@ async def every(period: float, job: Callable[[], Awaitable[Any]], stop: asyncio.
 
 
 async def sla_clock(desk: Desk, tick: float, stop: asyncio.Event, lock: Optional[PeriodLock] = None) -> None:
-    """Every `tick` seconds: the queue rebuilt if Redis lost it, then the SLA sweep (by one worker
-    per tick when given the shared lock)."""
+    """Every `tick` seconds (the first at start): the queue reconciled with the database (rebuilt
+    if Redis lost it, missing cases re-queued, stale entries removed), then the SLA sweep (by one
+    worker per tick when given the shared lock)."""
 
     async def sweep() -> None:
-        await off_loop(desk.ensure_queue)
+        await off_loop(desk.reconcile)
         await off_loop(desk.check_sla)
 
     await every(tick, sweep, stop, "SLA sweep", lock)

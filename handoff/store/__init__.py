@@ -17,6 +17,7 @@ from handoff.store.errors import (
     ClaimConflict,
     InvalidTransition,
     NotAssigned,
+    RatingRefused,
     StaleCase,
     StoreError,
 )
@@ -33,9 +34,9 @@ from handoff.store.views import (
 
 __all__ = [
     "MIGRATIONS", "ROLES", "AgentNotFound", "AgentView", "AlertView", "CaseClosed", "CaseNotFound", "CaseStore",
-    "CaseView", "ClaimConflict", "FollowUpView", "InvalidTransition", "MessageView", "NotAssigned", "RatingView",
-    "StaleCase", "StoreBase", "StoreError", "TransitionView", "alembic_config", "make_engine", "new_token",
-    "token_hash",
+    "CaseView", "ClaimConflict", "FollowUpView", "InvalidTransition", "MessageView", "NotAssigned", "RatingRefused",
+    "RatingView", "StaleCase", "StoreBase", "StoreError", "TransitionView", "alembic_config", "make_engine",
+    "new_token", "token_hash",
 ]
 
 

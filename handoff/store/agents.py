@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from handoff.models import AgentRow
 from handoff.store.db import StoreBase, choice
+from handoff.store.errors import AgentNotFound
 from handoff.store.views import AgentView
 
 ROLES = ("agent", "supervisor")
@@ -82,3 +83,33 @@ class AgentRepository(StoreBase):
     def agents(self) -> list[AgentView]:
         return self._read(lambda s: [self._agent_view(r) for r in
                                      s.execute(sa.select(AgentRow).order_by(AgentRow.name)).scalars()])
+
+    def set_active(self, name: str, active: bool) -> AgentView:
+        """Disables (or enables again) an agent: its token stops (or starts) working at the next
+        request, because every request looks the token up again."""
+
+        def work(s: Session) -> AgentView:
+            row = self._named(s, name)
+            row.active = active
+            s.flush()
+            return self._agent_view(row)
+
+        return self._write(work)
+
+    def rotate_token(self, name: str) -> str:
+        """A new token for the agent; the old one stops working with this commit."""
+        token = new_token()
+
+        def work(s: Session) -> None:
+            self._named(s, name).token_hash = token_hash(token)
+            s.flush()
+
+        self._write(work)
+        return token
+
+    @staticmethod
+    def _named(s: Session, name: str) -> Any:
+        row = s.execute(sa.select(AgentRow).where(AgentRow.name == name.strip())).scalar()
+        if row is None:
+            raise AgentNotFound(f"no agent named {name.strip()!r}")
+        return row

@@ -17,7 +17,7 @@ from handoff import lifecycle
 from handoff.clock import as_utc
 from handoff.models import CaseRow, FollowUpRow, MessageRow, RatingRow, TransitionRow
 from handoff.store.db import StoreBase, choice
-from handoff.store.errors import CaseClosed, CaseNotFound, ClaimConflict, StaleCase, StoreError
+from handoff.store.errors import CaseClosed, CaseNotFound, ClaimConflict, RatingRefused, StaleCase, StoreError
 from handoff.store.views import CaseView, MessageView, RatingView, TransitionView
 
 QUEUE_STATUSES = ("none", "queued", "claimed", "callback", "returned")
@@ -28,6 +28,7 @@ UPDATABLE = frozenset({
     "callback_contact", "category",
 })
 ID_ATTEMPTS = 30
+COMMENT_MAX = 2000  # characters of a rating comment kept
 # Fields computed from a case as it is about to be written (the handoff package needs its id).
 Derive = Callable[[CaseView], Mapping[str, Any]]
 # pg_advisory_xact_lock key: serialises case numbering across processes.
@@ -40,6 +41,13 @@ def _set_derived(row: Any, values: Mapping[str, Any]) -> None:
         raise ValueError(f"cannot derive {', '.join(sorted(unknown))}; updatable: {', '.join(sorted(UPDATABLE))}")
     for name, value in values.items():
         setattr(row, name, value)
+
+
+def clean_comment(comment: Optional[str]) -> Optional[str]:
+    """A customer's free text as stored: control characters out (PostgreSQL refuses NUL), trimmed,
+    capped; None when nothing is left."""
+    text = "".join(ch for ch in (comment or "") if ch.isprintable() or ch in "\n\t").strip()
+    return text[:COMMENT_MAX] or None
 
 
 class CaseRepository(StoreBase):
@@ -284,19 +292,24 @@ class CaseRepository(StoreBase):
 
     def resolve(
         self, case_id: str, actor: str, note: str = "", follow_up_after: timedelta = timedelta(hours=24),
+        to_state: str = FOLLOW_UP,
     ) -> CaseView:
-        """Hands the case back to the bot in follow_up; important and severe cases get a 回访 task."""
+        """People are done with the case: it moves to `to_state` (follow_up, or closed at once) and
+        the bot takes the customer back (queue status `returned`). A case
+        resolved into follow_up that is important or severe gets a 回访 task."""
+        choice("to_state", to_state, (FOLLOW_UP, CLOSED))
 
         def work(s: Session) -> CaseView:
             row = self._row(s, case_id)
             if row.state == CLOSED:
                 raise CaseClosed(f"case {row.id} is already closed")
-            if row.state != FOLLOW_UP:
-                self._move(s, row, FOLLOW_UP, actor, note)
+            if row.state != to_state:
+                self._move(s, row, to_state, actor, note)
             now = self._touch(row)
             row.resolved_at = row.resolved_at or now
             row.queue_status = "returned"
-            if row.severity in FOLLOWED_UP and not self._open_follow_up(s, row.id):
+            if (to_state == FOLLOW_UP and row.severity in FOLLOWED_UP
+                    and not self._open_follow_up(s, row.id)):
                 s.add(FollowUpRow(case_id=row.id, due_at=now + follow_up_after, created_at=now,
                                   note=note or f"follow up with the customer ({row.severity} {row.category})"))
             s.flush()
@@ -309,15 +322,21 @@ class CaseRepository(StoreBase):
         query = sa.select(FollowUpRow.id).where(FollowUpRow.case_id == cid, FollowUpRow.done_at.is_(None))
         return s.execute(query).first() is not None
 
-    def rate(self, case_id: str, score: int, comment: Optional[str] = None) -> RatingView:
-        """One rating per case (a second one replaces it); rating closes the case."""
+    def rate(self, case_id: str, score: int, comment: Optional[str] = None, *, once: bool = False) -> RatingView:
+        """One rating per case (a second one replaces it, unless `once`); rating closes the case.
+        `once`: only a resolved case without a rating may be rated (RatingRefused otherwise), checked
+        in the same transaction as the write, so neither a forged nor a concurrent rating slips by."""
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise ValueError(f"a rating is a whole number from 1 to 5, not {score!r}")
-        text = (comment or "").strip() or None
+        text = clean_comment(comment)
 
         def work(s: Session) -> RatingView:
             row = self._row(s, case_id)
             rating = s.execute(sa.select(RatingRow).where(RatingRow.case_id == row.id)).scalar()
+            if once and row.resolved_at is None:
+                raise RatingRefused(f"case {row.id} was not resolved; there is nothing to rate yet")
+            if once and rating is not None:
+                raise RatingRefused(f"case {row.id} was rated already")
             if rating is None:
                 rating = RatingRow(case_id=row.id)
                 s.add(rating)
@@ -328,6 +347,25 @@ class CaseRepository(StoreBase):
             return RatingView.of(rating)
 
         return self._write(work, retry=(StaleDataError, IntegrityError))
+
+    def add_rating_comment(self, case_id: str, comment: str) -> RatingView:
+        """The customer's comment, after the score was stored; RatingRefused without a rating or
+        when it has a comment already. An empty comment changes nothing."""
+        text = clean_comment(comment)
+
+        def work(s: Session) -> RatingView:
+            row = self._row(s, case_id)
+            rating = s.execute(sa.select(RatingRow).where(RatingRow.case_id == row.id)).scalar()
+            if rating is None:
+                raise RatingRefused(f"case {row.id} has no rating to comment on")
+            if text is not None:
+                if rating.comment is not None:
+                    raise RatingRefused(f"the rating of case {row.id} has a comment already")
+                rating.comment = text
+                s.flush()
+            return RatingView.of(rating)
+
+        return self._write(work)
 
     def rating(self, case_id: str) -> Optional[RatingView]:
         def work(s: Session) -> Optional[RatingView]:

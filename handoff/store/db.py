@@ -28,6 +28,7 @@ from handoff.sla import SlaPolicy
 from handoff.store.errors import AgentNotFound, CaseNotFound, StaleCase
 from handoff.store.views import CaseView
 
+CASE_ID_MAX = 32  # handoff_cases.id is String(32)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # pg_advisory_xact_lock key: serialises schema upgrades across processes.
 SCHEMA_LOCK = 0x68616E64_0001
@@ -128,6 +129,10 @@ class StoreBase:
     @staticmethod
     def _row(s: Session, case_id: str) -> Any:
         cid = normalise_case_id(case_id)
+        # An id that cannot be one of ours (too long, control characters such as NUL, which
+        # PostgreSQL refuses outright) is simply not found: the database never sees it.
+        if len(cid) > CASE_ID_MAX or not cid.isprintable():
+            raise CaseNotFound(f"no case {cid[:CASE_ID_MAX].encode('unicode_escape').decode()}")
         row = s.get(CaseRow, cid)
         if row is None:
             raise CaseNotFound(f"no case {cid}")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from handoff.lifecycle import InvalidTransition
 
 __all__ = [
-    "AgentNotFound", "CaseClosed", "CaseNotFound", "ClaimConflict", "InvalidTransition", "NotAssigned", "StaleCase",
-    "StoreError",
+    "AgentNotFound", "CaseClosed", "CaseNotFound", "ClaimConflict", "InvalidTransition", "NotAssigned", "RatingRefused",
+    "StaleCase", "StoreError",
 ]
 
 
@@ -37,3 +37,8 @@ class CaseClosed(StoreError):
 
 class StaleCase(StoreError):
     """The case changed in another process meanwhile (optimistic concurrency)."""
+
+
+class RatingRefused(StoreError):
+    """The case is not waiting for a rating (not resolved, or rated already), or has no rating to
+    add a comment to: a forged or repeated rating changes nothing."""

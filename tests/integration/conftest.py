@@ -3,7 +3,9 @@ service) once per run, and plays customers and agents against it over HTTP.
 
 Customers talk on two channels: REST (the reply comes back in the response) and Rasa's
 `callback` channel, whose bot messages are posted to a small receiver here, so that messages an
-agent sends later are observed exactly as the customer's channel receives them.
+agent sends later are observed exactly as the customer's channel receives them. Each channel
+namespaces the sender (core/channels.py): a customer's `conversation_id` ("rest:…",
+"callback:…") is what trackers, cases, the archive and the inbox know them by.
 """
 
 from __future__ import annotations
@@ -18,18 +20,27 @@ from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
+from urllib.parse import quote
 
 import pytest
 
+from core.channels import conversation_id
 from tools.stack import PY, Stack, free_port
 from tools.train import model_path
+
+# The port of the "other web site" that embeds the widget in test_widget.py: reserved now, so the
+# stacks can allow its origin (CORS_ORIGINS) before the site is started.
+SHOP_SITE_PORT = free_port()
 
 
 class Customer:
     """A customer on the REST channel: each `say` returns the bot's reply texts."""
 
+    channel = "rest"
+
     def __init__(self, stack: Stack, sender: str) -> None:
         self.stack, self.sender = stack, sender
+        self.conversation_id = conversation_id(self.channel, sender)  # what the REST channel makes of it
 
     def say(self, text: str) -> list[str]:
         body = json.dumps({"sender": self.sender, "message": text}).encode()
@@ -39,7 +50,8 @@ class Customer:
             return [m.get("text", "") for m in json.loads(response.read())]
 
     def tracker(self) -> dict[str, Any]:
-        url = f"{self.stack.rasa_url}/conversations/{self.sender}/tracker?token={self.stack.auth_token}"
+        url = (f"{self.stack.rasa_url}/conversations/{quote(self.conversation_id, safe='')}/tracker"
+               f"?token={self.stack.auth_token}")
         with urllib.request.urlopen(url, timeout=30) as response:
             return json.loads(response.read())
 
@@ -94,24 +106,26 @@ class Inbox:
 class ChatCustomer(Customer):
     """A customer on the callback channel: replies arrive in the inbox, also long after."""
 
+    channel = "callback"
+
     def __init__(self, stack: Stack, inbox: Inbox, sender: str) -> None:
         super().__init__(stack, sender)
         self.inbox = inbox
 
     def say(self, text: str) -> list[str]:
-        start = self.inbox.count(self.sender)
+        start = self.inbox.count(self.conversation_id)
         body = json.dumps({"sender": self.sender, "message": text}).encode()
         request = urllib.request.Request(f"{self.stack.rasa_url}/webhooks/callback/webhook", data=body,
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
-        return [str(m.get("text") or "") for m in self.inbox.since(self.sender, start)]
+        return [str(m.get("text") or "") for m in self.inbox.since(self.conversation_id, start)]
 
     def mark(self) -> int:
-        return self.inbox.count(self.sender)
+        return self.inbox.count(self.conversation_id)
 
     def receives(self, start: int, predicate: Callable[[str], bool], timeout: float = 15) -> str:
-        return self.inbox.wait_for(self.sender, start, predicate, timeout)
+        return self.inbox.wait_for(self.conversation_id, start, predicate, timeout)
 
 
 class ApiError(Exception):
@@ -150,10 +164,14 @@ def create_agent(stack: Stack, name: str, role: str = "agent") -> Agent:
 def start_stack(var: Path, inbox: Inbox, **env: str) -> Stack:
     if not Path(model_path()).exists():
         pytest.fail("no trained model: run `make train`")
+    handoff_port = free_port()
+    # The widget's pages: the demo page on the handoff service, and the shop site of test_widget.py.
+    origins = ",".join(f"http://{host}:{port}" for port in (handoff_port, SHOP_SITE_PORT)
+                       for host in ("localhost", "127.0.0.1"))
     stack = Stack(model=Path(model_path()), rasa_port=free_port(), action_port=free_port(),
-                  handoff_port=free_port(), redis_url=f"redis://localhost:{free_port()}/0", var_dir=var,
+                  handoff_port=handoff_port, redis_url=f"redis://localhost:{free_port()}/0", var_dir=var,
                   callback_url=inbox.url,
-                  env={"HANDOFF_SLA_TICK": "0.5", "HANDOFF_PRESENCE_TTL": "3600", **env})
+                  env={"HANDOFF_SLA_TICK": "0.5", "HANDOFF_PRESENCE_TTL": "3600", "CORS_ORIGINS": origins, **env})
     return stack.start()
 
 

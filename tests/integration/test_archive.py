@@ -35,7 +35,7 @@ def test_a_conversation_over_rest_is_archived_with_intent_emotion_and_severity(s
     assert customer.say("你好")
     customer.say("再不退钱我就去12315投诉，我电话13812345678")
 
-    history = archived(stack, customer.sender, 2)
+    history = archived(stack, customer.conversation_id, 2)
     greeting, complaint = history.turns[:2]
     assert greeting.text == "你好" and greeting.intent and greeting.channel == "rest"
     assert complaint.text == "再不退钱我就去12315投诉，我电话138****5678"  # masked as in the case transcript
@@ -46,7 +46,7 @@ def test_a_conversation_over_rest_is_archived_with_intent_emotion_and_severity(s
     assert complaint.model_id and complaint.model_id == greeting.model_id
 
     conversation = history.conversation
-    assert (conversation.customer_id, conversation.channel) == (customer.sender, "rest")
+    assert (conversation.customer_id, conversation.channel) == (customer.conversation_id, "rest")
     assert conversation.user_turns == 2 and began <= conversation.first_seen <= conversation.last_seen
     utterances = [b for b in history.bot_events if b.kind == "utterance"]
     actions = [b.action for b in history.bot_events if b.kind == "action"]
@@ -57,6 +57,6 @@ def test_a_conversation_over_rest_is_archived_with_intent_emotion_and_severity(s
 
     archive = Archive(load(stack._environment()).database_url)
     try:  # the trainers' inbox reads turns by time
-        assert customer.sender in {t.conversation_id for t in archive.turns(began)}
+        assert customer.conversation_id in {t.conversation_id for t in archive.turns(began)}
     finally:
         archive.engine.dispose()

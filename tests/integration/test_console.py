@@ -163,7 +163,7 @@ def test_agent_works_a_severe_case_from_the_queue_to_the_rating(stack: Stack, in
     page.locator("#reply-send").dblclick()
     chat.receives(mark, lambda t: "孩子还好吗" in t)
     time.sleep(1.0)
-    assert sum("孩子还好吗" in str(m.get("text")) for m in inbox.since(chat.sender, mark)) == 1
+    assert sum("孩子还好吗" in str(m.get("text")) for m in inbox.since(chat.conversation_id, mark)) == 1
     assert keys and all(keys) and len(set(keys)) == 1
     expect(page.locator("#thread .msg-agent", has_text="孩子还好吗")).to_have_count(1)
     expect(page.locator("#reply-text")).to_have_value("")
@@ -188,7 +188,7 @@ def test_agent_works_a_severe_case_from_the_queue_to_the_rating(stack: Stack, in
     expect(page.locator("#case-state")).to_have_attribute("data-state", "investigating")
     expect(page.locator("#case-transitions")).to_contain_text("查批次")
     winner.shot("case")
-    assert not any("仓库" in str(m.get("text")) for m in inbox.since(chat.sender, mark))
+    assert not any("仓库" in str(m.get("text")) for m in inbox.since(chat.conversation_id, mark))
 
     mark = chat.mark()
     page.fill("#resolve-note", "退款并补偿")

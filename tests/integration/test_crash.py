@@ -126,16 +126,19 @@ def test_a_claimed_handoff_survives_each_process_being_killed(stack: Stack, inbo
     agent.call("GET", "/queue")  # online, so severe complaints are queued for a person at once
     chat = ChatCustomer(stack, inbox, "crash-chat")
     chat.say(COMPLAINT)
-    chat_case = hand_off(stack, chat.sender)
+    chat_case = hand_off(stack, chat.conversation_id)
+
+    widget_ids: list[str] = []
 
     async def open_widget() -> None:
         browser = await widget(stack, "crash-widget")
+        widget_ids.append(browser.session_id)  # the server's id; "crash-widget" later gets it back
         await browser.say(COMPLAINT)
         await browser.receives(lambda m: m.get("sender") == "bot" and bool(m.get("text")))
         await browser.client.disconnect()
 
     asyncio.run(open_widget())
-    widget_case = hand_off(stack, "crash-widget")
+    widget_case = hand_off(stack, widget_ids[0])
     for case_id in (chat_case, widget_case):
         agent.call("POST", f"/cases/{case_id}/claim")
     claimed_at = time.time()
@@ -158,8 +161,8 @@ def test_a_claimed_handoff_survives_each_process_being_killed(stack: Stack, inbo
         texts = eventually(lambda: transcript_with(agent, chat_case, written), 90,  # noqa: B023
                            f"messages written around the {name} crash are missing from the transcript")
         assert [t for t in texts if t in written] == written, f"lost, doubled or reordered after {name}: {texts}"
-        assert bot_spoke_after(stack, chat.sender, claimed_at) == [], f"the bot spoke over the agent ({name})"
-        for sender, case_id in ((chat.sender, chat_case), ("crash-widget", widget_case)):
+        assert bot_spoke_after(stack, chat.conversation_id, claimed_at) == [], f"the bot spoke over the agent ({name})"
+        for sender, case_id in ((chat.conversation_id, chat_case), (widget_ids[0], widget_case)):
             state = tracker(stack, sender)
             assert state["paused"] and state["slots"]["case_id"] == case_id, f"{sender} after {name}"
 
@@ -182,7 +185,7 @@ def test_a_claimed_handoff_survives_each_process_being_killed(stack: Stack, inbo
 
     archive = Archive(load(stack._environment()).database_url)
     try:
-        history = eventually(lambda: archived_with(archive, chat.sender, written), 60,
+        history = eventually(lambda: archived_with(archive, chat.conversation_id, written), 60,
                              "the archive lacks turns of the crash test")
         turns = [t for t in history.turns if t.text in written]
         assert [t.text for t in turns] == written  # every turn once, also those written during a crash

@@ -69,7 +69,7 @@ def full_scenario(stack: Stack, chat: ChatCustomer, alice: Agent, bob: Agent, bo
     assert taken.value.status == 409 and "alice" in taken.value.body["error"]["message"]
 
     package = alice.call("GET", f"/cases/{case_id}")["case"]["package"]
-    assert package["customer"] == {"id": chat.sender, "channel": "callback", "language": "zh-Hans"}
+    assert package["customer"] == {"id": chat.conversation_id, "channel": "callback", "language": "zh-Hans"}
     last = [m for m in package["transcript"] if m["role"] == "customer"][-1]
     assert last["intent"] == "complain_product_quality" and last["emotion"] and 0 < last["emotion_confidence"] <= 1
     assert "138****5678" in last["text"] and "13812345678" not in json.dumps(package)
@@ -89,7 +89,7 @@ def full_scenario(stack: Stack, chat: ChatCustomer, alice: Agent, bob: Agent, bo
                        headers={"Idempotency-Key": "r1"})
     assert again["duplicate"] is True
     time.sleep(0.5)
-    assert sum("孩子还好吗" in str(m.get("text")) for m in chat.inbox.since(chat.sender, mark)) == 1
+    assert sum("孩子还好吗" in str(m.get("text")) for m in chat.inbox.since(chat.conversation_id, mark)) == 1
     bot_events = [e for e in chat.tracker()["events"] if e["event"] == "bot" and "孩子还好吗" in (e.get("text") or "")]
     assert len(bot_events) == 1 and bot_events[0]["metadata"]["handoff_agent"] == "alice"
 

@@ -68,6 +68,7 @@ class TelegramCustomer:
     def __init__(self, stack: Stack, api: BotApiStub) -> None:
         self.stack, self.api = stack, api
         self.chat_id = next(CHAT_IDS)
+        self.conversation = f"telegram:{self.chat_id}"  # namespaced by channel (core.channels)
 
     def post(self, body: Any, secret: Optional[str] = SECRET) -> tuple[int, dict[str, Any]]:
         data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
@@ -108,7 +109,7 @@ class TelegramCustomer:
         return [c for c in self.api.calls[start:] if c.method == "sendMessage" and c.chat_id == str(self.chat_id)]
 
     def tracker(self) -> dict[str, Any]:
-        url = f"{self.stack.rasa_url}/conversations/{self.chat_id}/tracker?token={self.stack.auth_token}"
+        url = f"{self.stack.rasa_url}/conversations/{quote(self.conversation)}/tracker?token={self.stack.auth_token}"
         with urllib.request.urlopen(url, timeout=30) as response:
             return json.loads(response.read())
 
@@ -184,7 +185,7 @@ def test_severe_complaint_reaches_an_agent_whose_reply_reaches_telegram(customer
     assert case_id in [row["id"] for row in agent.call("GET", "/queue")["cases"]]
     case = agent.call("GET", f"/cases/{case_id}")["case"]
     assert case["package"]["customer"]["channel"] == "telegram"
-    assert case["package"]["customer"]["id"] == str(customer.chat_id)
+    assert case["package"]["customer"]["id"] == customer.conversation
 
     mark = customer.api.mark()
     agent.call("POST", f"/cases/{case_id}/claim")
@@ -224,7 +225,7 @@ def test_long_reply_arrives_split_and_intact(customer: TelegramCustomer, stack: 
                        * 25 for i in range(10))
     assert len(text) > 4096 * 2
     mark = customer.api.mark()
-    url = (f"{stack.rasa_url}/conversations/{quote(str(customer.chat_id))}/tracker/events"
+    url = (f"{stack.rasa_url}/conversations/{quote(customer.conversation)}/tracker/events"
            f"?token={stack.auth_token}&output_channel=latest&execute_side_effects=true")
     request = urllib.request.Request(url, data=json.dumps({"event": "bot", "text": text}).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")

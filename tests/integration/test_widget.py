@@ -21,7 +21,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from tests.integration.conftest import create_agent
+from tests.integration.conftest import SHOP_SITE_PORT, create_agent
 from tools.stack import Stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -179,7 +179,7 @@ def shop_site(stack: Stack) -> Iterator[str]:
 
     # 127.0.0.1, not a made-up public name: Chromium's Local Network Access refuses a public page
     # loading from a loopback address, which is what a shop on the internet never does.
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
+    server = ThreadingHTTPServer(("127.0.0.1", SHOP_SITE_PORT), Shop)  # an origin the stack allows
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()

@@ -10,12 +10,22 @@ import pytest
 from rasa_sdk.executor import ActionExecutor
 
 import actions.common as common
+from core.limits import RateLimiter
 from handoff.desk import Desk
 from shop.orders import SqlOrderRepository, seed_demo_orders
 
 
 @pytest.fixture()
-def desk(desk: Desk) -> Iterator[Desk]:
+def limiter(redis_url: str) -> Iterator[RateLimiter]:
+    """The shop-wide new-case limit on the test Redis (the product's default, 120 an hour)."""
+    instance = RateLimiter(redis_url, {"new_case": "120/hour"})
+    common.use_limiter(instance)
+    yield instance
+    common.use_limiter(None)
+
+
+@pytest.fixture()
+def desk(desk: Desk, limiter: RateLimiter) -> Iterator[Desk]:
     """The shared desk, as the action server's, with an agent online unless a test says otherwise."""
     instance = desk
     instance.queue.touch_agent(1, teams=["general"])  # someone is online unless a test says otherwise

@@ -9,12 +9,12 @@ from rasa_sdk.executor import ActionExecutor
 
 def request(action: str, text: str, intent: str, entities: Optional[list[dict[str, Any]]] = None,
             slots: Optional[dict[str, Any]] = None, events: Optional[list[dict[str, Any]]] = None,
-            **parse: Any) -> dict[str, Any]:
+            sender: str = "t", **parse: Any) -> dict[str, Any]:
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [], **parse}
     return {
         "next_action": action,
-        "sender_id": "t",
-        "tracker": {"sender_id": "t", "slots": slots or {}, "latest_message": latest,
+        "sender_id": sender,
+        "tracker": {"sender_id": sender, "slots": slots or {}, "latest_message": latest,
                     "events": (events or []) + [{"event": "user", "text": text, "parse_data": latest}],
                     "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None},
         "domain": {},
@@ -47,12 +47,13 @@ def said(text: str, intent: str, **parse: Any) -> dict[str, Any]:
 
 
 async def route_and_reply(executor: ActionExecutor, text: str, intent: str, parse: dict[str, Any],
-                          events: Optional[list[dict[str, Any]]] = None) -> tuple[list[str], dict[str, Any]]:
+                          events: Optional[list[dict[str, Any]]] = None,
+                          sender: str = "t") -> tuple[list[str], dict[str, Any]]:
     """action_route, then the action the rules run for its decision, as Rasa would."""
-    _, slots = await run(executor, "action_route", text, intent, events=events, **parse)
+    _, slots = await run(executor, "action_route", text, intent, events=events, sender=sender, **parse)
     follow = {"handoff": "action_handoff", "register_case": "action_register_case",
               "answer_with_empathy": "action_answer_with_empathy", "offer_human": "action_offer_human",
               "callback": "action_callback", "answer": "action_answer"}[slots["route"]]
-    texts, more = await run(executor, follow, text, intent, events=events, slots=slots, **parse)
+    texts, more = await run(executor, follow, text, intent, events=events, slots=slots, sender=sender, **parse)
     return texts, {**slots, **more}
 

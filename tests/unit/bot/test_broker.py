@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.broker import RedisStreamsEventBroker
+from core import settings
 from handoff.stream import AsyncEventStream, EventStream, event_key
 from tests.redis_server import RedisServer
 
@@ -187,3 +189,41 @@ def test_event_key_is_stable_across_serialisation() -> None:
     assert key.startswith("u1:user:1714565000.123456") and key == f"u1:user:{event['timestamp']!r}"
     later = {**event, "timestamp": event["timestamp"] + 1e-6}
     assert event_key(later) != key
+
+
+async def test_contact_details_are_masked_before_they_reach_redis(server: RedisServer, client: redis.Redis) -> None:
+    text = "回电 13812345678 或 alice.wong@example.com，身份证 110101199003071234，订单 20251103887"
+    parse = {"text": text, "intent": {"name": "request_callback", "confidence": 0.9},
+             "entities": [{"entity": "phone", "value": "13812345678"}, {"entity": "order_id", "value": "20251103887"}]}
+    broker = await make_broker(server.url)
+    broker.publish({"sender_id": "rest:alice.wong@example.com", **UserUttered(text, parse_data=parse).as_dict()})
+    broker.publish({"sender_id": "rest:alice.wong@example.com", "event": "slot", "name": "callback_phone",
+                    "value": "+852 9123 4567", "timestamp": 1.0})
+    broker.publish({"sender_id": "rest:alice.wong@example.com", **BotUttered("我们会打 13812345678").as_dict()})
+    await broker.close()
+    raw = json.dumps([fields for _, fields in client.xrange("rasa:events")], ensure_ascii=False)
+    for secret in ("13812345678", "alice.wong@example.com，", "110101199003071234", "9123 4567"):
+        assert secret not in raw
+    user, slot, bot = [json.loads(f["event"]) for _, f in client.xrange("rasa:events")]
+    assert user["text"] == user["parse_data"]["text"] and "138****5678" in user["text"]
+    assert "20251103887" in user["text"]  # order numbers stay: the agent works with them
+    assert [e["value"] for e in user["parse_data"]["entities"]] == ["138****5678", "20251103887"]
+    assert user["sender_id"] == "rest:alice.wong@example.com"  # the consumers find the case by it
+    assert slot["value"] != "+852 9123 4567" and "138****5678" in bot["text"]
+
+
+async def test_every_xadd_trims_entries_older_than_the_retention(server: RedisServer, client: redis.Redis) -> None:
+    old_ms = int((time.time() - 3600) * 1000)
+    for i in range(300):  # an hour old: MINID trims whole macro nodes, so write a few of them
+        client.xadd("rasa:events", {"event": json.dumps({"sender_id": "u", "event": "action"})}, id=f"{old_ms}-{i}")
+    broker = await make_broker(server.url, retention_s=60)
+    assert broker.retention_s == 60
+    broker.publish({"sender_id": "u", "event": "action", "timestamp": 1.0})
+    await broker.close()
+    ids = [entry_id for entry_id, _ in client.xrange("rasa:events")]
+    assert len(ids) < 300 and ids[-1].split("-")[0] != str(old_ms)
+
+
+def test_the_retention_defaults_to_the_settings() -> None:
+    broker = RedisStreamsEventBroker(client=redis.Redis(port=1))
+    assert broker.retention_s == settings.load().stream_retention_s

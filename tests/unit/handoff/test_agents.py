@@ -29,3 +29,21 @@ def test_cli_prints_a_usable_token(tmp_path: Path) -> None:
     assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
     listed = run_cli(db, "list")
     assert listed.returncode == 0 and "alice" in listed.stdout and "billing,general" in listed.stdout
+
+
+def test_cli_disables_enables_and_rotates_a_token(tmp_path: Path) -> None:
+    db = tmp_path / "var" / "shop.db"
+    token = run_cli(db, "create", "alice").stdout.strip()
+    store = CaseStore(f"sqlite:///{db}")
+    assert run_cli(db, "disable", "alice").returncode == 0
+    assert store.agent_by_token(token) is None
+    assert "disabled" in run_cli(db, "list").stdout
+    assert run_cli(db, "enable", "alice").returncode == 0
+    assert store.agent_by_token(token) is not None
+    rotated = run_cli(db, "rotate", "alice")
+    new = rotated.stdout.strip()
+    assert rotated.returncode == 0 and rotated.stdout == new + "\n" and new != token
+    assert store.agent_by_token(token) is None  # the old token stops at once
+    assert store.agent_by_token(new).name == "alice"  # type: ignore[union-attr]
+    missing = run_cli(db, "rotate", "zed")
+    assert missing.returncode == 2 and "no agent named 'zed'" in missing.stderr and missing.stdout == ""

@@ -117,7 +117,8 @@ def test_only_the_owner_or_a_supervisor_works_a_case(desk: Desk) -> None:
         desk.reply(case.id, bob, "hello")
     _, stored = desk.reply(case.id, sam, "supervisor here", key="k1")
     assert stored is not None
-    assert desk.reply(case.id, alice, "supervisor here", key="k1")[1] is None  # same key: stored once
+    assert desk.reply(case.id, sam, "supervisor here", key="k1")[1] is None  # same key, same agent: stored once
+    assert desk.reply(case.id, alice, "me too", key="k1")[1] is not None  # another agent's key is their own
     desk.resolve(case.id, alice)
     with pytest.raises(Conflict, match="resolved"):
         desk.reply(case.id, alice, "one more thing")

@@ -41,3 +41,14 @@ def test_the_by_hand_endpoints_file_matches_what_make_run_writes() -> None:
     rendered = yaml.safe_load(endpoints.render("http://localhost:5055/webhook", "redis://localhost:6379/0",
                                                database_url="sqlite:///var/shop.db"))
     assert by_hand == rendered
+
+
+def test_rasa_sends_the_action_token_as_the_query_parameter_the_action_server_checks(tmp_path: Path) -> None:
+    token = "t0k:en/with#odd?chars"
+    got = read(tmp_path, endpoints.render("http://localhost:5055/webhook", "redis://localhost",
+                                          database_url="sqlite:///x.db", token=token))
+    assert got.action is not None and got.action.url == "http://localhost:5055/webhook"
+    assert got.action.combine_parameters() == {"token": token}  # `?token=` on every action call
+    plain = read(tmp_path, endpoints.render("http://localhost:5055/webhook", "redis://localhost",
+                                            database_url="sqlite:///x.db"))
+    assert plain.action is not None and plain.action.token is None  # existing callers: as before

@@ -58,7 +58,7 @@ async def test_text_message_becomes_a_user_message_for_the_chat(api: BotApiStub)
     status, body = await post(ch, text_update(100, 4242, "订单 20251103887 到哪了"), received)
     assert (status, body) == (200, {"ok": True, "status": "accepted"})
     [message] = received.messages
-    assert message.text == "订单 20251103887 到哪了" and message.sender_id == "4242"
+    assert message.text == "订单 20251103887 到哪了" and message.sender_id == "telegram:4242"
     assert message.input_channel == "telegram" and isinstance(message.output_channel, TelegramOutput)
     info = message.metadata["telegram"]
     assert info["update_id"] == 100 and info["chat_type"] == "private"
@@ -111,7 +111,7 @@ async def test_button_press_is_answered_and_sent_as_the_payload(api: BotApiStub)
     [answered] = [c for c in api.calls[mark:] if c.method == "answerCallbackQuery"]
     assert answered.params["callback_query_id"] == "4343600" and "text" not in answered.params
     [message] = received.messages
-    assert (message.text, message.sender_id, message.input_channel) == ("5", "4343", "telegram")
+    assert (message.text, message.sender_id, message.input_channel) == ("5", "telegram:4343", "telegram")
     assert message.metadata["telegram"]["callback_query_id"] == "4343600"
 
 

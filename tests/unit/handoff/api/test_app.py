@@ -28,7 +28,8 @@ async def test_refusals_map_to_statuses_and_codes(api: Api) -> None:
         bad_json = await alice.post(f"/cases/{case.id}/notes", content=b"{oops")
         assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "bad_json"
         nobody = await alice.post(f"/cases/{case.id}/transfer", json={"agent": "zed"})
-        assert nobody.status_code == 404 and "zed" in nobody.json()["error"]["message"]
+        assert nobody.status_code == 422 and nobody.json()["error"]["code"] == "unknown_agent"
+        assert "zed" in nobody.json()["error"]["message"]
 
 
 async def test_openapi_documents_the_routes_the_app_serves(api: Api) -> None:

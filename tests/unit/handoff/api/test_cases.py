@@ -45,7 +45,7 @@ async def test_an_undelivered_reply_is_kept_and_reported(api: Api) -> None:
         assert sent.status_code == 502 and sent.json()["error"]["code"] == "not_delivered"
         resolved = (await alice.post(f"/cases/{case.id}/resolve")).json()
         assert resolved["handed_back"] is False
-    texts = [(m.role, m.text) for m in api.desk.messages(case.id)]
+    texts = [(m.role, m.text) for m in api.desk.store.messages(case.id)]
     assert ("agent", "您好") in texts
     assert any(role == "system" and text.startswith("not delivered") for role, text in texts)
     assert any(role == "system" and text.startswith("hand-back failed") for role, text in texts)

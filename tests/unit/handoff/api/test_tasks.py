@@ -22,6 +22,9 @@ class SweepingDesk:
     def ensure_queue(self) -> int:
         return -1
 
+    def reconcile(self) -> tuple[int, int]:
+        return 0, 0
+
     def check_sla(self) -> list[object]:
         self.sweeps += 1
         if self.fail_first and self.sweeps == 1:
