@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
         integration fuzz benchmark benchmark-emotion benchmark-handoff benchmark-big-message agent clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed ## install Debian packages and the Python 3.10 venv (idempotent)
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/setup.sh

@@ -227,7 +227,11 @@ def measure(args: argparse.Namespace, argv: list[str], work: Path, started: Star
         stack = started.stack = Stack(model=model, rasa_port=free_port(), action_port=free_port(),
                                        handoff_port=free_port(), redis_url=f"redis://127.0.0.1:{free_port()}/0",
                                        var_dir=work / f"var-{workers}", log_dir=log_dir / f"ours-{workers}",
-                                       rasa_workers=workers)
+                                       rasa_workers=workers,
+                                       # the load measures answering, not refusing: the limiter is
+                                       # still asked once per message, but never says no
+                                       env={"RATE_PER_CONVERSATION": "1000000/minute",
+                                            "RATE_NEW_CASES": "1000000/hour"})
         print(f"phase {phase + 1}: our stack, RASA_WORKERS={workers} (Redis, action server, Rasa, handoff)",
               flush=True)
         stack.start(timeout=STARTUP_TIMEOUT_S)

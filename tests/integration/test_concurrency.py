@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
+from core.channels import conversation_id
 from handoff.rasa_client import RasaClient
 from tests.integration.conftest import create_agent
 from tests.integration.widget_client import Browser
@@ -38,7 +39,7 @@ def start_two_workers(var: Path, stack_class: type[Stack] = Stack) -> Stack:
         pytest.fail("no trained model: run `make train`")
     stack = stack_class(model=Path(model_path()), rasa_port=free_port(), action_port=free_port(),
                         handoff_port=free_port(), redis_url=f"redis://localhost:{free_port()}/0", var_dir=var,
-                        env={"SANIC_WORKERS": "2"})
+                        env={"SANIC_WORKERS": "2", "RATE_PER_CONVERSATION": "1000/minute"})  # ordering, not limits
     return stack.start()
 
 
@@ -58,7 +59,8 @@ def say(stack: Stack, sender: str, text: str) -> list[str]:
 
 
 def events(stack: Stack, sender: str) -> list[dict[str, Any]]:
-    url = f"{stack.rasa_url}/conversations/{quote(sender)}/tracker?token={stack.auth_token}"
+    """The tracker of REST sender `sender` (its conversation is `rest:<sender>`, core.channels)."""
+    url = f"{stack.rasa_url}/conversations/{quote(conversation_id('rest', sender))}/tracker?token={stack.auth_token}"
     with urllib.request.urlopen(url, timeout=30) as response:
         return list(json.loads(response.read())["events"])
 
