@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from core.settings import load
 from handoff.archive import Archive, ConversationHistory
@@ -13,15 +14,17 @@ from tests.integration.conftest import Customer
 from tools.stack import Stack
 
 
-def archived(stack: Stack, sender: str, turns: int, timeout: float = 30) -> ConversationHistory:
-    """The customer's archived conversation once it has `turns` turns (the archive is fed off the
-    bot's hot path, so it may lag the replies a little)."""
+def archived(stack: Stack, sender: str, turns: int, timeout: float = 60,
+             done: Callable[[ConversationHistory], bool] = lambda history: True) -> ConversationHistory:
+    """The customer's archived conversation once it has `turns` turns and `done` holds (the archive
+    is fed off the bot's hot path, so it may lag the replies a little: a turn's user event can be
+    stored before the bot's events of the same turn)."""
     archive = Archive(load(stack._environment()).database_url)
     try:
         deadline = time.monotonic() + timeout
         while True:
             history = archive.conversation(sender)
-            if history is not None and len(history.turns) >= turns and history.bot_events:
+            if history is not None and len(history.turns) >= turns and history.bot_events and done(history):
                 return history
             assert time.monotonic() < deadline, f"archive has {history} for {sender}"
             time.sleep(0.3)
@@ -35,7 +38,8 @@ def test_a_conversation_over_rest_is_archived_with_intent_emotion_and_severity(s
     assert customer.say("你好")
     customer.say("再不退钱我就去12315投诉，我电话13812345678")
 
-    history = archived(stack, customer.conversation_id, 2)
+    history = archived(stack, customer.conversation_id, 2,  # until the last turn's reply is in too
+                       done=lambda h: any("C-" in str(b.text) for b in h.bot_events if b.kind == "utterance"))
     greeting, complaint = history.turns[:2]
     assert greeting.text == "你好" and greeting.intent and greeting.channel == "rest"
     assert complaint.text == "再不退钱我就去12315投诉，我电话138****5678"  # masked as in the case transcript
