@@ -27,7 +27,7 @@ def rasa_argv(args: Sequence[str], token: str, settings: Settings) -> list[str]:
     """The argv Rasa's CLI parses: ours, the bind address and origins if missing, the token. A
     token given on the command line is refused: it would be exactly the leak this wrapper exists
     to avoid."""
-    if any(a == "--auth-token" or a.startswith("--auth-token=") for a in args):
+    if any(a in ("-t", "--auth-token") or a.startswith("--auth-token=") for a in args):
         raise SystemExit("tools.rasa_run: do not pass --auth-token; set RASA_TOKEN or let "
                          "var/secrets/rasa_token be made (core/secrets.py)")
     if not args or args[0] != "run":
@@ -37,7 +37,9 @@ def rasa_argv(args: Sequence[str], token: str, settings: Settings) -> list[str]:
         extra += ["--interface", settings.rasa_host]
     if "--cors" not in args:
         extra += ["--cors", *settings.cors_origins]
-    return ["rasa", *args, *extra, "--auth-token", token]
+    # one argument `--auth-token=TOKEN`: a token may begin with "-" (token_urlsafe), which argparse
+    # would take for an option if it came as a separate argument
+    return ["rasa", *args, *extra, f"--auth-token={token}"]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -64,14 +64,27 @@ def test_endpoints_and_credentials_files_are_0600(tmp_path: Path) -> None:
 def test_rasa_run_adds_the_token_itself_and_refuses_one_on_the_command_line() -> None:
     settings = load({"HANDOFF_PORT": "8000"})
     given = ["run", "--port", "5005", "--interface", "10.0.0.5", "--cors", "https://shop.example"]
-    assert rasa_argv(given, "t0k", settings) == ["rasa", *given, "--auth-token", "t0k"]
-    for leaked in (["run", "--auth-token", "x"], ["run", "--auth-token=x"]):
+    assert rasa_argv(given, "t0k", settings) == ["rasa", *given, "--auth-token=t0k"]
+    for leaked in (["run", "--auth-token", "x"], ["run", "--auth-token=x"], ["run", "-t", "x"]):
         with pytest.raises(SystemExit, match="RASA_TOKEN"):
             rasa_argv(leaked, "t0k", settings)
+
+
+def test_a_token_beginning_with_a_dash_reaches_rasa_as_the_token() -> None:
+    """token_urlsafe makes one such token in 64: as a separate argument argparse took it for an
+    option, and Rasa refused to start (found by a CI rehearsal)."""
+    import argparse
+
+    from rasa.cli.arguments.run import add_server_arguments
+
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    argv = rasa_argv(["run", "--port", "5005"], "-vbJOVx_token", load({"HANDOFF_PORT": "8000"}))
+    assert parser.parse_args(argv[2:]).auth_token == "-vbJOVx_token"
 
 
 def test_rasa_run_binds_loopback_and_the_configured_origins_when_not_told() -> None:
     """Rasa's own defaults are 0.0.0.0 and no CORS; a bare `rasa_run run` (systemd) gets ours."""
     argv = rasa_argv(["run", "--port", "5005"], "t0k", load({"HANDOFF_PORT": "8000"}))
     assert argv == ["rasa", "run", "--port", "5005", "--interface", "127.0.0.1", "--cors",
-                    "http://localhost:8000", "http://127.0.0.1:8000", "--auth-token", "t0k"]
+                    "http://localhost:8000", "http://127.0.0.1:8000", "--auth-token=t0k"]
