@@ -17,16 +17,16 @@ import redis
 from core.settings import Settings
 from core.vocabulary import CLOSED, FOLLOW_UP, SEVERITIES, priority
 from handoff import access, lifecycle
-from handoff.access import queue_language
 from handoff.clock import Clock, SystemClock
 from handoff.masking import mask
-from handoff.queue import CaseQueue, QueueEntry, estimate_wait
+from handoff.queue import CaseQueue, estimate_wait
+from handoff.queue_index import QueueIndex
+from handoff.reads import AgentReads
 from handoff.sla import SlaPolicy
 from handoff.staffing import DEFAULT_TEAM, Hours, team_for
 from handoff.store import (
     AgentView,
     AlertView,
-    CaseNotFound,
     CaseStore,
     CaseView,
     ClaimConflict,
@@ -35,7 +35,7 @@ from handoff.store import (
     RatingRefused,
     RatingView,
 )
-from handoff.store.cases import WAITING
+from handoff.store.cases import printable
 
 log = logging.getLogger("handoff.desk")
 HUMAN_PHASE = ("queued", "claimed", "callback", "returned")
@@ -68,11 +68,12 @@ class Ticket:
     callback: bool
 
 
-class Desk:
+class Desk(AgentReads):
     def __init__(self, store: CaseStore, queue: CaseQueue, clock: Optional[Clock] = None,
                  hours: Optional[Hours] = None, teams: Optional[Mapping[str, str]] = None) -> None:
         """Without `hours` and `teams`: round the clock, one team (see `from_settings`)."""
         self.store, self.queue = store, queue
+        self.index = QueueIndex(store, queue)
         self.clock = clock or SystemClock()
         self.hours = hours or Hours()
         self.teams: Mapping[str, str] = dict(teams or {})
@@ -93,71 +94,16 @@ class Desk:
         with self.store.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
 
-    # --- the queue as an index of the database -------------------------------------------------
+    # --- the queue as an index of the database (handoff.queue_index) ---------------------------
 
     def ensure_queue(self) -> int:
-        """After Redis lost its data (flush, restart without persistence) the queue is rebuilt
-        from the open cases, so nothing waiting is lost. Returns how many cases were re-queued."""
-        if self.queue.is_built():
-            return -1
-        return self.rebuild_queue()
+        return self.index.ensure()
 
     def rebuild_queue(self) -> int:
-        return self.queue.rebuild(self._entries(self.store.queued_cases()))
-
-    def _entries(self, cases: list[CaseView]) -> list[QueueEntry]:
-        """Queue entries of the cases; a case whose team cannot name a queue is logged and left
-        out, so one bad row never stops the queue from being rebuilt for everyone else."""
-        entries = []
-        for case in cases:
-            try:
-                entries.append(self._checked(self._entry(case)))
-            except ValueError as exc:
-                log.error("case %s cannot be queued: %s", case.id, exc)
-        return entries
-
-    def _checked(self, entry: QueueEntry) -> QueueEntry:
-        self.queue.queue_key(entry.team, entry.language)  # raises ValueError for a bad name
-        return entry
+        return self.index.rebuild()
 
     def reconcile(self) -> tuple[int, int]:
-        """Brings the Redis queue back in line with the database (the truth): open waiting cases
-        missing from Redis (a write that reached the database but not Redis) are queued again, and
-        Redis entries of cases that are not waiting (claimed, closed, unknown) are removed.
-        Returns (queued, removed).
-
-        Redis is read before the database: every route writes the database first, so a case in
-        this Redis snapshot that the later database read does not list as waiting really is not
-        waiting. A case re-queued here is read again just before, so a claim in between is not
-        undone; a race the re-read misses leaves a stale entry that claims skip and the next
-        sweep removes."""
-        rebuilt = self.ensure_queue()
-        if rebuilt >= 0:
-            return rebuilt, 0
-        in_redis = self.queue.members()
-        waiting = {case.id: case for case in self.store.queued_cases()}
-        queued = removed = 0
-        for entry in self._entries(list(waiting.values())):
-            if in_redis.get(entry.case_id) == self.queue.queue_key(entry.team, entry.language):
-                continue
-            fresh = self.store.get(entry.case_id)
-            if fresh.queue_status in WAITING and fresh.state != CLOSED and fresh.assigned_agent_id is None:
-                self._enqueue(fresh)
-                queued += 1
-        for case_id in in_redis.keys() - waiting.keys():
-            removed += int(self.queue.discard(case_id))
-        if queued or removed:
-            log.warning("queue reconciled with the database: %d re-queued, %d removed", queued, removed)
-        return queued, removed
-
-    def _entry(self, case: CaseView) -> QueueEntry:
-        return QueueEntry(case.id, case.team, queue_language(case.language), case.priority,
-                          case.first_response_due, case.created_at)
-
-    def _enqueue(self, case: CaseView) -> None:
-        self.queue.enqueue(case.id, case.team, queue_language(case.language), case.priority,
-                           case.first_response_due, case.created_at)
-        self.queue.publish("queued", {"case_id": case.id, "priority": case.priority, "severity": case.severity})
+        return self.index.reconcile()
 
     # --- the bot's side -------------------------------------------------------------------------
 
@@ -217,7 +163,7 @@ class Desk:
         case = self.open_case(handoff=True, queue_status="queued" if available else "callback", **case_fields)
         if case.queue_status == "claimed":
             return Ticket(case, None, 0, self.queue.agents_online(), callback=False)
-        self._enqueue(case)
+        self.index.enqueue(case)
         position = self.queue.position(case.id)
         online = self.queue.agents_online()
         # the customers ahead are served first; with none ahead the wait is a pickup, about a minute
@@ -317,59 +263,6 @@ class Desk:
     def agents_online(self) -> int:
         return self.queue.agents_online()
 
-    def _visible(self, case_id: str, agent: AgentView) -> CaseView:
-        case = self.store.get(case_id)
-        if not access.may_see(agent, case):
-            raise CaseNotFound(f"no case {case.id}")  # the same answer as for an unknown id
-        return case
-
-    def may_see(self, agent: AgentView, case_id: str) -> bool:
-        """For the live feed: whether this agent may hear about this case at all."""
-        try:
-            self._visible(case_id, agent)
-        except LookupError:
-            return False
-        return True
-
-    def list_queue(self, agent: AgentView) -> list[dict[str, Any]]:
-        """Waiting cases this agent may take (their teams and languages), best first, with the
-        fields a queue row shows."""
-        self.ensure_queue()
-        teams = None if access.is_supervisor(agent) else list(agent.teams)
-        languages = None if access.is_supervisor(agent) else sorted(access.queue_languages(agent.languages))
-        rows = []
-        for position, entry in enumerate(self.queue.entries(teams, languages), start=1):
-            try:
-                case = self.store.get(entry.case_id)
-            except LookupError:
-                continue
-            if access.may_see(agent, case):
-                rows.append({**access.case_dict(case, agent, package=False), "position": position})
-        return rows
-
-    def cases(self, agent: AgentView, *, mine: bool = False, state: Optional[str] = None) -> list[dict[str, Any]]:
-        """The agent's own cases, newest first; a supervisor sees everyone's unless asking for `mine`."""
-        if state is not None and state not in lifecycle.STATES:
-            raise ValueError(f"`state` must be one of {', '.join(lifecycle.STATES)}")
-        everyone = access.is_supervisor(agent) and not mine
-        found = self.store.cases(assigned_to=None if everyone else agent.id, state=state)
-        return [access.case_dict(case, agent, package=False) for case in found]
-
-    def case_detail(self, case_id: str, agent: AgentView) -> dict[str, Any]:
-        """A case as the console opens it: package, transcript, history, rating, the states it may go to."""
-        case = self._visible(case_id, agent)
-        rating = self.store.rating(case.id)
-        return {**access.case_dict(case, agent),
-                "messages": [access.message_dict(m, agent, case) for m in self.store.messages(case.id)],
-                "transitions": [t.to_dict() for t in self.store.transitions(case.id)],
-                "rating": rating.to_dict() if rating else None,
-                "allowed_states": sorted(lifecycle.TRANSITIONS.get(case.state, ()))}
-
-    def messages(self, case_id: str, agent: AgentView, after: int = 0) -> list[dict[str, Any]]:
-        """The case's messages with an id above `after` (the console polls with the last it has)."""
-        case = self._visible(case_id, agent)
-        return [access.message_dict(m, agent, case) for m in self.store.messages(case.id) if m.id > after]
-
     def claim(self, case_id: str, agent: AgentView) -> CaseView:
         """Redis answers fast who got it; the database's conditional update is the arbiter, so a
         case is never claimed twice even if Redis lost its data. Outside the agent's teams and
@@ -463,7 +356,7 @@ class Desk:
             self.queue.remove(case.id)
         else:
             moved = self.store.assign(case.id, None, team or case.team, actor, note)
-            self._enqueue(moved)  # if Redis fails here, the reconcile sweep queues it again
+            self.index.enqueue(moved)  # if Redis fails here, the reconcile sweep queues it again
         self.queue.publish("transferred", {"case_id": case.id, "agent": to_agent.name if to_agent else None,
                                            "team": team})
         return moved
@@ -524,15 +417,3 @@ class Desk:
         """Open 回访 tasks."""
         return self.store.follow_ups()
 
-
-def printable(text: str) -> str:
-    """A customer's text as stored: control characters (NUL, which PostgreSQL refuses, escapes)
-    out; line breaks and tabs stay."""
-    return "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
-
-
-def case_row(case: CaseView) -> dict[str, Any]:
-    """The fields of a case a queue or list shows (no transcript)."""
-    data = case.to_dict()
-    data.pop("package", None)
-    return data

@@ -43,10 +43,16 @@ def _set_derived(row: Any, values: Mapping[str, Any]) -> None:
         setattr(row, name, value)
 
 
+def printable(text: str) -> str:
+    """A customer's text as stored: control characters (NUL, which PostgreSQL refuses, escapes)
+    out; line breaks and tabs stay."""
+    return "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
+
+
 def clean_comment(comment: Optional[str]) -> Optional[str]:
-    """A customer's free text as stored: control characters out (PostgreSQL refuses NUL), trimmed,
-    capped; None when nothing is left."""
-    text = "".join(ch for ch in (comment or "") if ch.isprintable() or ch in "\n\t").strip()
+    """A customer's free text as stored: control characters out, trimmed, capped; None when
+    nothing is left."""
+    text = printable(comment or "").strip()
     return text[:COMMENT_MAX] or None
 
 

@@ -12,7 +12,6 @@ import os
 import signal
 import sqlite3
 import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -21,10 +20,9 @@ import redis
 from bot.broker import RedisStreamsEventBroker
 from core.settings import load
 from tests.integration.conftest import Agent, Inbox, create_agent
-from tests.integration.test_telegram import CASE_ID, SECRET, TelegramCustomer
+from tests.integration.test_telegram import CASE_ID, TelegramCustomer, start_telegram_stack
 from tests.telegram_stub import BotApiStub
-from tools.stack import Stack, free_port, wait_http
-from tools.train import model_path
+from tools.stack import Stack, wait_http
 
 
 @pytest.fixture(scope="module")
@@ -35,22 +33,9 @@ def api() -> Iterator[BotApiStub]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox, api: BotApiStub) -> Iterator[Stack]:
-    if not Path(model_path()).exists():
-        pytest.fail("no trained model: run `make train`")
-    telegram = (
-        "connectors.telegram.TelegramInput:\n"
-        f"  access_token: \"{api.token}\"\n"
-        f"  verify: {api.username}\n"
-        f"  secret_token: {SECRET}\n"
-        f"  base_url: \"{api.base_url}\"\n"
-        "  inbox_claim_idle_s: 3\n"  # a dead worker's update is taken over after 3 s idle
-    )
-    s = Stack(model=Path(model_path()), rasa_port=free_port(), action_port=free_port(), handoff_port=free_port(),
-              redis_url=f"redis://localhost:{free_port()}/0", var_dir=tmp_path_factory.mktemp("var-pipes"),
-              callback_url=inbox.url, extra_credentials=telegram,
-              env={"HANDOFF_SLA_TICK": "0.5", "HANDOFF_PRESENCE_TTL": "3600",
-                   "TICKET_LOCK_LIFETIME": "10"})  # Rasa's lock of the killed worker's conversation expires
-    s.start()
+    s = start_telegram_stack(tmp_path_factory.mktemp("var-pipes"), inbox, api,
+                             "  inbox_claim_idle_s: 3\n",  # a dead worker's update is taken over after 3 s idle
+                             TICKET_LOCK_LIFETIME="10")  # Rasa's lock of the killed worker's conversation expires
     yield s
     s.stop()
 

@@ -40,24 +40,29 @@ def api() -> Iterator[BotApiStub]:
         assert not failed, f"the Bot API refused calls: {failed}"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox, api: BotApiStub) -> Iterator[Stack]:
-    """The stack of `start_stack`, with the Telegram channel pointed at the stand-in."""
+def start_telegram_stack(var: Path, inbox: Inbox, api: BotApiStub, extra: str = "", **env: str) -> Stack:
+    """A stack whose Telegram channel is pointed at the stand-in Bot API; `extra`: more credential
+    lines (YAML, two-space indented), `env`: more settings for every process."""
     if not Path(model_path()).exists():
         pytest.fail("no trained model: run `make train`")
     telegram = (
         "connectors.telegram.TelegramInput:\n"
         f"  access_token: \"{api.token}\"\n"
         f"  verify: {api.username}\n"
-        "  webhook_url: https://shop.example/webhooks/telegram/webhook\n"
         f"  secret_token: {SECRET}\n"
         f"  base_url: \"{api.base_url}\"\n"
-    )
+    ) + extra
     s = Stack(model=Path(model_path()), rasa_port=free_port(), action_port=free_port(), handoff_port=free_port(),
-              redis_url=f"redis://localhost:{free_port()}/0", var_dir=tmp_path_factory.mktemp("var-telegram"),
-              callback_url=inbox.url, extra_credentials=telegram,
-              env={"HANDOFF_SLA_TICK": "0.5", "HANDOFF_PRESENCE_TTL": "3600"})
-    s.start()
+              redis_url=f"redis://localhost:{free_port()}/0", var_dir=var, callback_url=inbox.url,
+              extra_credentials=telegram, env={"HANDOFF_SLA_TICK": "0.5", "HANDOFF_PRESENCE_TTL": "3600", **env})
+    return s.start()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox, api: BotApiStub) -> Iterator[Stack]:
+    """The stack of `start_stack`, with the Telegram channel pointed at the stand-in."""
+    s = start_telegram_stack(tmp_path_factory.mktemp("var-telegram"), inbox, api,
+                             "  webhook_url: https://shop.example/webhooks/telegram/webhook\n")
     yield s
     s.stop()
 
