@@ -23,6 +23,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 from typing import Optional
 
 from sanic import Sanic
@@ -47,6 +49,21 @@ def die_with_parent(parent: int) -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # it died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="orphan-watch", daemon=True).start()
+
+
+ORPHAN_GRACE_S = 8.0  # a graceful stop takes 1-2 s; a busy machine may take longer, never forever
+
+
+def _exit_when_orphaned(parent: int, poll_s: float = 0.5) -> None:
+    """The hard floor under the SIGTERM above: a graceful stop can hang (a listener waiting on a
+    socket, a signal arriving before Sanic installed its handler), and an orphan must not. Once
+    the parent is gone the worker gets ORPHAN_GRACE_S to stop by itself, then exits at once;
+    stream events it had not acknowledged stay pending and another worker claims them."""
+    while os.getppid() == parent:
+        time.sleep(poll_s)
+    time.sleep(ORPHAN_GRACE_S)
+    os._exit(0)
 
 
 def build(settings: Settings) -> Sanic:
