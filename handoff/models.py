@@ -87,6 +87,13 @@ class CaseRow(Base):  # type: ignore[misc, valid-type]
     closed_at = sa.Column(UtcDateTime)
     version = sa.Column(sa.Integer, nullable=False)
 
+    __table_args__ = (  # the reports' and the warning runner's reads (migration 0003)
+        sa.Index("ix_handoff_cases_stats", "created_at", "category", "severity", "channel", "language", "team",
+                 "handoff"),
+        sa.Index("ix_handoff_cases_category_created_at", "category", "created_at"),
+        sa.Index("ix_handoff_cases_customer_created_at", "customer_id", "created_at"),
+    )
+
     # Every ORM update checks and bumps `version`: two processes changing one case cannot both win.
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
@@ -124,7 +131,7 @@ class SlaEventRow(Base):  # type: ignore[misc, valid-type]
     case_id = sa.Column(sa.String(32), _fk("handoff_cases.id"), nullable=False, index=True)
     kind = sa.Column(sa.String(20), nullable=False)
     due_at = sa.Column(UtcDateTime, nullable=False)
-    breached_at = sa.Column(UtcDateTime, nullable=False)
+    breached_at = sa.Column(UtcDateTime, nullable=False, index=True)
     priority_before = sa.Column(sa.Integer, nullable=False)
     priority_after = sa.Column(sa.Integer, nullable=False)
 
@@ -139,6 +146,25 @@ class AlertRow(Base):  # type: ignore[misc, valid-type]
     created_at = sa.Column(UtcDateTime, nullable=False)
     acknowledged_by = sa.Column(sa.String(100))
     acknowledged_at = sa.Column(UtcDateTime)
+    # A volume warning (预警, docs/warnings.md): the category it counts, the method that fired and
+    # the numbers behind it; one row per episode, extended (last_signal_at) and escalated in place.
+    category = sa.Column(sa.String(64))
+    method = sa.Column(sa.String(32))
+    observed = sa.Column(sa.Float)
+    expected = sa.Column(sa.Float)
+    threshold = sa.Column(sa.Float)
+    window_start = sa.Column(UtcDateTime)
+    window_end = sa.Column(UtcDateTime)
+    last_signal_at = sa.Column(UtcDateTime)
+    escalated_at = sa.Column(UtcDateTime)
+    owner = sa.Column(sa.String(100))  # who answers for it, and by when
+    due_at = sa.Column(UtcDateTime)
+    details = sa.Column(sa.JSON)
+    reviewed_by = sa.Column(sa.String(100))  # the 复盘 that closes it
+    reviewed_at = sa.Column(UtcDateTime)
+    review = sa.Column(sa.Text)
+
+    __table_args__ = (sa.Index("ix_handoff_alerts_kind_category", "kind", "category", "created_at"),)
 
 
 class RatingRow(Base):  # type: ignore[misc, valid-type]
@@ -148,7 +174,7 @@ class RatingRow(Base):  # type: ignore[misc, valid-type]
     case_id = sa.Column(sa.String(32), _fk("handoff_cases.id"), nullable=False, unique=True)
     score = sa.Column(sa.Integer, nullable=False)
     comment = sa.Column(sa.Text)
-    at = sa.Column(UtcDateTime, nullable=False)
+    at = sa.Column(UtcDateTime, nullable=False, index=True)
 
 
 class FollowUpRow(Base):  # type: ignore[misc, valid-type]

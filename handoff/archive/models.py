@@ -24,7 +24,7 @@ class ConversationRow(Base):  # type: ignore[misc, valid-type]
     customer_id = sa.Column(sa.String(255), nullable=False, index=True)
     language = sa.Column(sa.String(16))  # of the latest turn that had one
     model_id = sa.Column(sa.String(64))  # of the latest event that had one
-    first_seen = sa.Column(UtcDateTime, nullable=False)
+    first_seen = sa.Column(UtcDateTime, nullable=False, index=True)
     last_seen = sa.Column(UtcDateTime, nullable=False, index=True)
     user_turns = sa.Column(sa.Integer, nullable=False, default=0)
     bot_messages = sa.Column(sa.Integer, nullable=False, default=0)
