@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup spacy train run nginx test lint typecheck validate unit stories evaluate evaluate-bitext \
-        integration fuzz benchmark benchmark-emotion benchmark-handoff benchmark-big-message agent clean
+        integration fuzz benchmark benchmark-emotion benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -75,8 +75,17 @@ benchmark-handoff: train ## handoff latencies and 50-agent claims/s, SQLite and 
 benchmark-big-message: train ## a 200 KB message's reply time, and other customers' p50/p99 with and without it
 	$(PY) -m benchmarks.big_message
 
+simulate-warnings: setup ## replay a synthetic year through the spike warnings; prints the tables of docs/warnings.md
+	$(PY) -m shop.warnings.simulate
+
+benchmark-stats: setup ## statistics page data, drill-down and export over 1M synthetic cases, SQLite and PostgreSQL
+	$(PY) -m benchmarks.stats
+
 agent: setup ## create an agent and print its token: make agent NAME=alice ROLE=agent|supervisor
 	$(PY) -m handoff.agents create $(NAME) --role $(or $(ROLE),agent)
+
+report: setup ## write the due daily and weekly reports (HTML and PDF) to var/reports now; DAILY=2026-12-02 or WEEKLY=DATE: that one
+	$(PY) -m handoff.reports $(if $(DAILY),--daily $(DAILY),$(if $(WEEKLY),--weekly $(WEEKLY),--due))
 
 clean: ## remove trained models, built pipelines and runtime data (keeps the venv)
 	rm -rf models build var results

@@ -46,6 +46,8 @@ class Settings:
     rasa_workers: int = 2  # Sanic workers of `rasa run` (SANIC_WORKERS); needs the Redis lock store
     handoff_workers: int = 2  # Sanic workers of the handoff service
     archive_retention_days: int = 365  # conversation archive rows older than this are deleted
+    reports_dir: Path = ROOT / "var" / "reports"  # REPORTS_DIR: daily and weekly reports (handoff.reports)
+    report_daily_at: str = "06:00"  # REPORT_DAILY_AT: yesterday's report is written after this local time
     handoff_teams: Mapping[str, str] = field(default_factory=dict)  # complaint category → team
     handoff_hours: str = ""  # "09:00-21:00"; empty: round the clock
     handoff_tz: str = "Asia/Shanghai"
@@ -65,6 +67,9 @@ class Settings:
     rate_new_cases: str = "120/hour"  # new cases and alerts in the whole shop: a flood stops here
     stream_retention_s: int = 7 * 24 * 3600  # event-stream entries (they hold masked text) older than this go
     demo_supervisor: bool = False  # DEMO_SUPERVISOR=1: `make run` creates and prints a demo supervisor
+    # 预警 volume warnings (docs/warnings.md): the parameters' file, and seconds between the checks
+    warnings_file: Path = ROOT / "warnings.yml"
+    warnings_tick: float = 15.0
 
 
 def parse_teams(spec: str) -> dict[str, str]:
@@ -107,6 +112,8 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         rasa_workers=max(1, int(e.get("RASA_WORKERS", "2"))),
         handoff_workers=max(1, int(e.get("HANDOFF_WORKERS", "2"))),
         archive_retention_days=int(e.get("ARCHIVE_RETENTION_DAYS", "365")),
+        reports_dir=Path(e.get("REPORTS_DIR", var_dir / "reports")),
+        report_daily_at=e.get("REPORT_DAILY_AT", "06:00").strip(),
         handoff_teams=parse_teams(e.get("HANDOFF_TEAMS", "")),
         handoff_hours=e.get("HANDOFF_HOURS", "").strip(),
         handoff_tz=e.get("HANDOFF_TZ", "Asia/Shanghai"),
@@ -126,4 +133,6 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         rate_new_cases=e.get("RATE_NEW_CASES", "120/hour"),
         stream_retention_s=int(e.get("STREAM_RETENTION_S", str(7 * 24 * 3600))),
         demo_supervisor=e.get("DEMO_SUPERVISOR", "").strip().lower() in ("1", "true", "yes"),
+        warnings_file=Path(e.get("WARNINGS_FILE") or ROOT / "warnings.yml"),
+        warnings_tick=float(e.get("WARNINGS_TICK", "15")),
     )

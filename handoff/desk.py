@@ -413,6 +413,13 @@ class Desk(AgentReads):
         self.queue.publish("alert", {"alert": alert_id, "acknowledged_by": agent.name})
         return alert
 
+    def review(self, alert_id: int, agent: AgentView, note: str) -> AlertView:
+        """Closes the alert with its 复盘 note. Raises AlertNotFound, AlreadyReviewed, or ValueError
+        for an empty or over-long note."""
+        alert = self.store.review(alert_id, agent.name, note)
+        self.queue.publish("alert", {"alert": alert_id, "reviewed_by": agent.name})
+        return alert
+
     def follow_ups(self) -> list[FollowUpView]:
         """Open 回访 tasks."""
         return self.store.follow_ups()

@@ -40,6 +40,40 @@ DESCRIPTIONS = {"400": "malformed JSON", "401": "missing, unknown, disabled or r
                 "502": "stored, but Rasa did not deliver it to the customer"}
 
 
+_TIME = {"type": "string", "format": "date-time", "nullable": True}
+_NUMBER = {"type": "number", "nullable": True}
+# An alert of GET /alerts: an SLA breach (case_id) or a volume warning (kind volume_spike, volume_drift or
+# severe_burst; case_id null) with the numbers behind it, its owner, deadline, episode and review.
+ALERT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "case_id": {"type": "string", "nullable": True},
+    "kind": {"type": "string", "enum": ["sla_breach", "volume_spike", "volume_drift", "severe_burst"]},
+    "level": {"type": "string", "enum": ["general", "important", "severe"]}, "message": {"type": "string"},
+    "created_at": {"type": "string", "format": "date-time"}, "acknowledged_by": {"type": "string", "nullable": True},
+    "acknowledged_at": _TIME, "category": {"type": "string", "nullable": True},
+    "method": {"type": "string", "nullable": True, "enum": ["farrington", "ears_c2", "ewma", "severe_burst", None]},
+    "observed": _NUMBER, "expected": _NUMBER, "threshold": _NUMBER, "window_start": _TIME, "window_end": _TIME,
+    "last_signal_at": _TIME, "escalated_at": _TIME, "owner": {"type": "string", "nullable": True}, "due_at": _TIME,
+    "details": {"type": "object", "nullable": True}, "reviewed_by": {"type": "string", "nullable": True},
+    "reviewed_at": _TIME, "review": {"type": "string", "nullable": True},
+    "status": {"type": "string", "enum": ["open", "acknowledged", "reviewed"]}}}
+
+
+REPORT_NAME = {"name": "name", "in": "path", "required": True,
+               "schema": {"type": "string", "pattern": r"^(daily|weekly)-\d{4}-\d{2}-\d{2}\.(html|pdf)$"},
+               "description": "a file of listReports, like daily-2026-12-02.html or weekly-2026-11-30.pdf"}
+
+
+def _report_file() -> dict[str, Any]:
+    """getReport answers with the file itself, not JSON."""
+    operation = _op("getReport", "One written report: its HTML page, or its PDF as a download",
+                    params=(REPORT_NAME,), errors=("400", "401", "403", "404"), role="supervisor")
+    operation["responses"]["200"] = {"description": "the page (text/html) or the PDF (attachment)", "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+    operation["responses"]["400"]["description"] = "not a report file name"
+    return operation
+
+
 def query(name: str, description: str, enum: list[str] | None = None) -> dict[str, Any]:
     """An optional query parameter; the routes read them as strings."""
     schema: dict[str, Any] = {"type": "string", **({"enum": enum} if enum else {})}
@@ -49,6 +83,38 @@ def query(name: str, description: str, enum: list[str] | None = None) -> dict[st
 def _text_body(required: bool = True, **extra: Any) -> dict[str, Any]:
     return {"type": "object", "required": ["text"] if required else [],
             "properties": {"text": {"type": "string", "maxLength": 4000}, **extra}}
+
+
+STATS_FILTERS = (
+    query("from", "first local day (YYYY-MM-DD, HANDOFF_TZ), included; default: 6 days before `to`"),
+    query("to", "last local day (YYYY-MM-DD), included; default today; at most 366 days in all"),
+    *(query(name, f"only these {name} values, comma-separated") for name in
+      ("category", "severity", "channel", "language", "team")),
+)
+STATS_SLICE = (query("day", "one local day YYYY-MM-DD"), query("hour", "one hour, ISO with offset"),
+               query("dow", "heatmap cell: day of week 0=Monday..6 (with hod)"),
+               query("hod", "heatmap cell: local hour 0..23 (with dow)"))
+
+
+def stats_paths() -> dict[str, Any]:
+    """Statistics for supervisors (docs/statistics.md); a bad filter is a 400 naming it."""
+    page = _op("getStats", "The statistics page: volume, times, SLA, CSAT, repeat contact, bot containment and "
+               "the heatmap, with the previous period", params=STATS_FILTERS, errors=("400", "401", "403"),
+               role="supervisor")
+    drill = _op("listStatsCases", "The cases behind a chart: the page's filters and a day, hour or heatmap cell",
+                params=(*STATS_FILTERS, *STATS_SLICE, query("limit", "1..500, default 100"),
+                        query("offset", "0.., default 0")), errors=("400", "401", "403"), role="supervisor")
+    export = _op("exportStats", "Download the cases or the per-day aggregate as CSV (UTF-8 with BOM) or XLSX",
+                 params=(*STATS_FILTERS, *STATS_SLICE, query("format", "default csv", enum=["csv", "xlsx"]),
+                         query("what", "default cases", enum=["cases", "aggregate"])),
+                 errors=("400", "401", "403"), role="supervisor")
+    export["responses"]["200"] = {"description": "an attachment", "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}}}}
+    for operation in (page, drill, export):
+        operation["responses"]["400"]["description"] = "a bad date or range, an impossible filter value"
+    return {"/stats": {"get": page}, "/stats/cases": {"get": drill}, "/stats/export": {"get": export}}
 
 
 def document() -> dict[str, Any]:
@@ -61,7 +127,8 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}},
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "Alert": ALERT},
         },
         "paths": {
             "/queue": {"get": _op("listQueue", "Waiting cases for my teams and languages, best first",
@@ -104,7 +171,8 @@ def document() -> dict[str, Any]:
                 "resolveCase", "Resolve: the bot takes the customer back and asks for a rating", params=(CASE_ID,),
                 body={"type": "object", "properties": {"note": {"type": "string", "maxLength": 4000}}},
                 errors=("400", "401", "403", "404", "409", "422"))},
-            "/alerts": {"get": _op("listAlerts", "SLA breaches and 预警 alerts", errors=("401", "403"),
+            "/alerts": {"get": _op("listAlerts", "SLA breaches and 预警 volume warnings, each an Alert",
+                                   errors=("401", "403"),
                                    params=(query("open", "only alerts not yet acknowledged", enum=["true", "false"]),),
                                    role="supervisor")},
             "/alerts/{alert_id}/ack": {"post": _op("acknowledgeAlert", "Mark an alert as seen",
@@ -112,6 +180,18 @@ def document() -> dict[str, Any]:
                                                             "schema": {"type": "integer", "format": "int64",
                                                                        "minimum": 1, "maximum": 2**63 - 1}},),
                                                    errors=("401", "403", "404"), role="supervisor")},
+            "/alerts/{alert_id}/review": {"post": _op(
+                "reviewAlert", "Close an alert with its 复盘 review (acknowledging it too); the first review "
+                "stands", params=({"name": "alert_id", "in": "path", "required": True,
+                                   "schema": {"type": "integer", "format": "int64", "minimum": 1,
+                                              "maximum": 2**63 - 1}},),
+                body={"type": "object", "required": ["note"],
+                      "properties": {"note": {"type": "string", "minLength": 1, "maxLength": 4000}}},
+                errors=("400", "401", "403", "404", "409"), role="supervisor")},
+            "/reports": {"get": _op("listReports", "The written daily and weekly reports, newest first",
+                                    errors=("401", "403"), role="supervisor")},
+            "/reports/{name}": {"get": _report_file()},
+            **stats_paths(),
             "/follow-ups": {"get": _op("listFollowUps", "Open 回访 tasks", errors=("401",))},
             "/events": {"get": _op("streamEvents", "Server-sent events of queue and case changes",
                                    params=(query("token", "the API token, for clients that cannot set a header "

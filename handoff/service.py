@@ -11,7 +11,9 @@ Settings (core.settings): DATABASE_URL, REDIS_URL, RASA_URL, RASA_TOKEN (Rasa's 
 HANDOFF_HOST, HANDOFF_PORT, HANDOFF_SLA, HANDOFF_SLA_TICK (seconds between SLA sweeps),
 HANDOFF_PRESENCE_TTL, HANDOFF_HOURS, HANDOFF_TZ, HANDOFF_TEAMS, HANDOFF_WORKERS, RASA_EVENT_STREAM,
 ARCHIVE_RETENTION_DAYS, WIDGET_DIR, CONSOLE_DIR, MAX_BODY_BYTES (413 above it), RASA_PORT (the widget's
-Content-Security-Policy lets it connect to Rasa there).
+Content-Security-Policy lets it connect to Rasa there), WARNINGS_FILE and WARNINGS_TICK (预警 volume
+warnings: the parameters' file, seconds between checks), REPORTS_DIR and REPORT_DAILY_AT (the daily
+and weekly reports: their folder, the local time after which yesterday's is written).
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ from handoff.api.app import create_app
 from handoff.archive import Archive
 from handoff.desk import Desk
 from handoff.rasa_client import RasaClient
+from handoff.reports.schedule import parse_daily_at
+from handoff.reports.writer import ReportWriter
+from handoff.warnings import WarningRunner
+from shop.warnings import load_settings
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
@@ -77,8 +83,14 @@ def build(settings: Settings) -> Sanic:
                      pages={"/widget": settings.widget_dir, "/console": settings.console_dir},
                      sla_tick=settings.handoff_sla_tick, presence_ttl=settings.handoff_presence_ttl,
                      event_stream=settings.event_stream, max_body_bytes=settings.max_body_bytes,
-                     rasa_urls=(settings.rasa_url,), rasa_port=settings.rasa_port)
+                     rasa_urls=(settings.rasa_url,), rasa_port=settings.rasa_port,
+                     reports_dir=settings.reports_dir)
     tasks.run_archive_with(app, archive, redis_url=settings.redis_url, stream_name=settings.event_stream)
+    reports = ReportWriter(desk.store.engine, settings.reports_dir, settings.handoff_tz,
+                           parse_daily_at(settings.report_daily_at))
+    tasks.run_reports_with(app, reports, redis_url=settings.redis_url)
+    runner = WarningRunner(desk.store, load_settings(settings.warnings_file), publish=desk.queue.publish)
+    tasks.run_warnings_with(app, runner, redis_url=settings.redis_url, tick=settings.warnings_tick)
 
     async def as_worker(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         # The database was opened (migrated) before Sanic forked the workers: a pooled connection

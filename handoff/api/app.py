@@ -12,7 +12,8 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from handoff.api import alerts, cases, events, follow_ups, meta, queue, ready, tasks
+from core.settings import load as load_settings
+from handoff.api import alerts, cases, events, follow_ups, meta, queue, ready, reports, stats, tasks
 from handoff.api.headers import add_security_headers
 from handoff.api.http import ApiError, Services, error
 from handoff.api.static import add_pages
@@ -65,11 +66,12 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, pages: Optional[
                sla_tick: float = 5.0, presence_ttl: int = 90, event_stream: str = "rasa:events",
                texts: Optional[HandoffTextsFile] = None, background: bool = True,
                name: str = "handoff", max_body_bytes: int = 1_000_000, rasa_urls: Sequence[str] = (),
-               rasa_port: Optional[int] = None) -> Sanic:
+               rasa_port: Optional[int] = None, reports_dir: Optional[Path] = None) -> Sanic:
     """`pages`: static folders by path ({"/widget": …, "/console": …}). `background`: run the
     event-stream consumer and the SLA clock while the server runs (tests of routes may not).
     `max_body_bytes`: larger request bodies get 413 before they are read. `rasa_urls`,
-    `rasa_port`: where the widget's pages may connect (their Content-Security-Policy)."""
+    `rasa_port`: where the widget's pages may connect (their Content-Security-Policy).
+    `reports_dir`: the written reports `GET /reports` lists (default: the settings' REPORTS_DIR)."""
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = max_body_bytes  # Sanic's server refuses larger bodies while reading
@@ -85,8 +87,9 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, pages: Optional[
     app.ctx.services = Services(desk, rasa, texts or HandoffTextsFile(), redis_url, presence_ttl)
     add_error_mapping(app)
     add_pages(app, pages or {})
-    for resource in (meta, queue, cases, alerts, follow_ups, events, ready):
+    for resource in (meta, queue, cases, alerts, follow_ups, events, ready, stats):
         app.blueprint(resource.blueprint())
+    app.blueprint(reports.blueprint(reports_dir or load_settings().reports_dir))
     if background:
         tasks.run_with(app, desk, redis_url=redis_url, stream_name=event_stream, sla_tick=sla_tick)
 

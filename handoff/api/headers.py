@@ -12,6 +12,7 @@ console's pages and files, and errors (Sanic runs response middleware on error r
 - frame-ancestors 'none' and X-Frame-Options: DENY everywhere. Nothing here is meant to be framed:
   a shop embeds the widget as a <script> in its own page (docs/widget.md), never this service's
   pages in an iframe, and the console must never be framed (clickjacking an agent's actions).
+- The written reports (/reports/…): REPORT_POLICY below, stricter than the console's.
 - X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer (tokens may be in console URLs:
   the live feed's `?token=`), and Cache-Control: no-store on API answers (case data).
 """
@@ -28,6 +29,11 @@ from sanic.response import BaseHTTPResponse
 
 _HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}$|^\[[0-9A-Fa-f:.]{2,45}\]$")
 PAGE_PREFIXES = ("/widget", "/console")
+# A written report (handoff/reports) is a document, not an app: nothing to run, nothing to load,
+# no form, sandboxed. Its CSS and charts are inline (<style>, SVG), so inline styles are the one
+# thing it may have; with nothing allowed to load, even injected CSS could not send anything out.
+REPORT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; object-src 'none'; "
+                 "script-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox")
 
 
 def origins(urls: Iterable[str]) -> tuple[str, ...]:
@@ -53,6 +59,8 @@ def _request_host(request: Request) -> Optional[str]:
 
 def policy(request: Request, rasa_origins: tuple[str, ...], rasa_port: Optional[int]) -> str:
     path = request.path
+    if path.startswith("/reports/"):
+        return REPORT_POLICY
     scripts = ["'self'", *(f"'sha256-{h}'" for h in getattr(request.ctx, "script_hashes", ()))]
     common = ["default-src 'self'", "img-src 'self' data:", "object-src 'none'", "base-uri 'none'",
               "form-action 'self'", "frame-ancestors 'none'"]

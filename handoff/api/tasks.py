@@ -1,6 +1,8 @@
 """The service's background loops, running as long as the app in every worker: the consumers of
 Rasa's event stream (customer messages join their case's transcript; every event goes to the
-conversation archive), the SLA clock (breaches alert) and the archive's retention sweep.
+conversation archive), the SLA clock (breaches alert), the 预警 warning checks (complaint volume
+alerts, handoff/warnings), the daily and weekly reports (handoff/reports) and the archive's
+retention sweep.
 
 Several workers (and several machines) run these loops side by side:
 - each stream consumer has its own consumer group ("handoff" for the transcript, "archive" for
@@ -24,7 +26,9 @@ from sanic import Sanic
 from handoff.api.http import off_loop
 from handoff.archive import Archive, archive_key
 from handoff.desk import Desk
+from handoff.reports.writer import ReportWriter
 from handoff.stream import AsyncEventStream, Healthy, event_key
+from handoff.warnings import WarningRunner
 
 log = logging.getLogger("handoff.service")
 
@@ -127,6 +131,56 @@ async def archive_retention(archive: Archive, period: float, stop: asyncio.Event
             log.info("archive retention (%d days) deleted %s", archive.retention_days, deleted)
 
     await every(period, sweep, stop, "archive retention sweep", lock)
+
+
+async def warning_checks(runner: WarningRunner, tick: float, stop: asyncio.Event,
+                         lock: Optional[PeriodLock] = None) -> None:
+    """Every `tick` seconds (the first at start), by one worker per tick: complaint counts through
+    the detector into alerts (handoff/warnings/runner.py)."""
+
+    async def check() -> None:
+        await off_loop(runner.tick)
+
+    await every(tick, check, stop, "warning check", lock)
+
+
+def run_warnings_with(app: Sanic, runner: WarningRunner, *, redis_url: str, tick: float) -> None:
+    """The warning checks run while the server (each worker) runs, one worker per tick."""
+
+    def loops(stop: asyncio.Event, locks: aioredis.Redis) -> list[Coroutine[Any, Any, None]]:
+        return [warning_checks(runner, tick, stop, PeriodLock(locks, "warnings", tick))]
+
+    _run(app, redis_url, loops)
+
+
+REPORT_CHECK_EVERY = 300.0  # seconds between checks for a due daily or weekly report
+REPORT_FIRST_CHECK = 60.0  # seconds after start: a short-lived stack (a test) never starts Chromium
+
+
+async def report_checks(writer: ReportWriter, period: float, stop: asyncio.Event,
+                        lock: Optional[PeriodLock] = None, first_after: float = REPORT_FIRST_CHECK) -> None:
+    """Every `period` seconds, by one worker per period: the due reports not yet on disk are
+    written (handoff/reports/writer.py). The statistics and Chromium's PDF run in a thread."""
+
+    async def check() -> None:
+        await off_loop(writer.write_due)
+
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=first_after)
+        return
+    except asyncio.TimeoutError:
+        pass
+    await every(period, check, stop, "report check", lock)
+
+
+def run_reports_with(app: Sanic, writer: ReportWriter, *, redis_url: str,
+                     period: float = REPORT_CHECK_EVERY) -> None:
+    """The report checks run while the server (each worker) runs, one worker per period."""
+
+    def loops(stop: asyncio.Event, locks: aioredis.Redis) -> list[Coroutine[Any, Any, None]]:
+        return [report_checks(writer, period, stop, PeriodLock(locks, "reports", period))]
+
+    _run(app, redis_url, loops)
 
 
 def run_with(app: Sanic, desk: Desk, *, redis_url: str, stream_name: str, sla_tick: float) -> None:

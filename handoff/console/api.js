@@ -1,6 +1,10 @@
 // The agent API on the same origin (docs/handoff.md). Errors come back as ApiError with the
 // API's own code and message ({"error": {"code", "message"}}).
 
+/** Where the console keeps the signed-in token (sessionStorage: this tab only); the statistics
+ * page, opened in the same tab, finds it there. */
+export const TOKEN_KEY = "console.token";
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -39,12 +43,42 @@ export class Api {
     } catch {
       data = null;
     }
-    if (!response.ok) {
-      const error = (data && data.error) || {};
-      throw new ApiError(response.status, error.code || `http_${response.status}`,
-        error.message || data?.message || response.statusText || "request failed");
-    }
+    if (!response.ok) throw failure(response, data);
     return data || {};
+  }
+
+  /**
+   * A file from the API (exports, reports): fetched with the token (a plain link could not send
+   * it), then saved under the name of its Content-Disposition. Returns that name.
+   */
+  async download(path) {
+    let response;
+    try {
+      response = await fetch(path, { headers: { Authorization: `Bearer ${this.token}` } });
+    } catch (exc) {
+      throw new ApiError(0, "network", String(exc && exc.message ? exc.message : exc));
+    }
+    if (!response.ok) {
+      let data = null;
+      try {
+        data = await response.json();
+      } catch {
+        data = null;
+      }
+      throw failure(response, data);
+    }
+    const blob = await response.blob();
+    const name = filenameOf(response.headers.get("Content-Disposition"), path.split("?")[0].split("/").pop() || "download");
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return name;
   }
 
   get(path) {
@@ -61,3 +95,31 @@ export class Api {
 }
 
 export const caseUrl = (id, tail = "") => `/cases/${encodeURIComponent(id)}${tail}`;
+
+/** The API's error answer ({"error": {"code", "message"}}, or {"error": code, "message"}). */
+function failure(response, data) {
+  const error = data && typeof data.error === "object" && data.error ? data.error : {};
+  const code = error.code || (typeof data?.error === "string" ? data.error : "") || `http_${response.status}`;
+  return new ApiError(response.status, code, error.message || data?.message || response.statusText || "request failed");
+}
+
+/** The file name of a Content-Disposition header (RFC 6266: filename*=UTF-8'' wins over
+ * filename=), without any path; `fallback` when there is none. */
+export function filenameOf(disposition, fallback) {
+  const text = disposition || "";
+  let name = "";
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;\s]+)/.exec(text);
+  if (extended) {
+    try {
+      name = decodeURIComponent(extended[1]);
+    } catch {
+      name = "";
+    }
+  }
+  if (!name) {
+    const plain = /filename\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(text);
+    name = plain ? plain[1] ?? plain[2] ?? "" : "";
+  }
+  name = name.split(/[\\/]/).pop().trim();
+  return name || fallback;
+}

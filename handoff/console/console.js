@@ -2,11 +2,13 @@
 // Plain ES2020 module, no build step, no framework. Everything that comes from customers or
 // agents is inserted as text (dom.js); there is no HTML parsing of data anywhere.
 
-import { Api, ApiError, caseUrl, randomId } from "./api.js";
+import { renderAlerts as drawAlerts, forgetDraft, stillOpen } from "./alerts.js";
+import { Api, ApiError, TOKEN_KEY, caseUrl, randomId } from "./api.js";
 import { $, fill, h, show } from "./dom.js";
+import { cls, fmtClock, fmtSpan, parseTime, sevChip } from "./format.js";
 import { applyLabels, label, lang, setLang, t } from "./i18n.js";
+import { notify } from "./notices.js";
 
-const TOKEN_KEY = "console.token";
 const MESSAGE_POLL_MS = 2000; // fallback for the live feed: new messages of the open case
 const LIST_POLL_MS = 15000; // queue and lists while the live feed is up (also keeps us "online")
 const LIST_POLL_OFFLINE_MS = 5000; // … and while it is down
@@ -42,40 +44,7 @@ const state = {
 
 // ---- small helpers ------------------------------------------------------------------------
 
-const cls = (value) => String(value ?? "none").replace(/[^A-Za-z0-9_-]/g, "") || "none";
 const isSupervisor = () => state.me?.role === "supervisor";
-
-/** API datetimes are ISO 8601 in UTC; one without a zone is UTC too. */
-function parseTime(iso) {
-  if (!iso) return NaN;
-  const text = String(iso);
-  return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
-}
-
-function fmtClock(iso) {
-  const ms = parseTime(iso);
-  if (Number.isNaN(ms)) return "";
-  return new Date(ms).toLocaleString(lang() === "en" ? "en-GB" : "zh-CN", {
-    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
-  });
-}
-
-function fmtSpan(ms) {
-  let s = Math.max(0, Math.floor(ms / 1000));
-  const days = Math.floor(s / 86400);
-  s %= 86400;
-  const hours = Math.floor(s / 3600);
-  s %= 3600;
-  const p = (n) => String(n).padStart(2, "0");
-  const clock = `${p(Math.floor(s / 60))}:${p(s % 60)}`;
-  if (days) return `${days}d ${p(hours)}:${clock}`;
-  return hours ? `${hours}:${clock}` : clock;
-}
-
-function sevChip(level) {
-  return h("span", { class: ["sev", `sev-${cls(level)}`], dataset: { severity: level ?? "none" } },
-    label("severity", level || "none"));
-}
 
 function emoChip(name, confidence) {
   const pct = typeof confidence === "number" ? ` ${Math.round(confidence * 100)}%` : "";
@@ -104,22 +73,6 @@ function keyValues(dl, data) {
 }
 
 // ---- notices (API errors and confirmations) --------------------------------------------------
-
-function notify(kind, text, code) {
-  const box = $("#notices");
-  const first = box.firstElementChild;
-  if (first && first.dataset.text === text) {
-    first.dataset.count = String(Number(first.dataset.count || "1") + 1);
-    return;
-  }
-  const item = h("div", { class: ["notice", kind], role: kind === "error" ? "alert" : null, dataset: { text, code } },
-    code ? h("code", {}, code) : null,
-    h("span", { class: "notice-text" }, text),
-    h("button", { type: "button", class: "ghost close", title: t("dismiss"), onclick: () => item.remove() }, "×"));
-  box.prepend(item);
-  while (box.children.length > 5) box.lastElementChild.remove();
-  if (kind !== "error") setTimeout(() => item.remove(), 6000);
-}
 
 function showError(exc) {
   if (exc instanceof ApiError) {
@@ -195,10 +148,13 @@ async function loadCases() {
   renderCases();
 }
 
+/** All alerts, filtered here: "open only" keeps a volume warning until its review closes it, which
+ * the API's `?open=true` (not yet acknowledged) would not. */
 async function loadAlerts() {
   if (!isSupervisor()) return;
-  const data = await state.api.get($("#alerts-open-only").checked ? "/alerts?open=true" : "/alerts");
-  state.alerts = data.alerts || [];
+  const data = await state.api.get("/alerts");
+  const alerts = data.alerts || [];
+  state.alerts = $("#alerts-open-only").checked ? alerts.filter(stillOpen) : alerts;
   renderAlerts();
 }
 
@@ -355,18 +311,7 @@ function renderCases() {
 }
 
 function renderAlerts() {
-  fill($("#alert-list"), state.alerts.map((a) => h("li", {
-    class: ["alert-item", `sev-row-${cls(a.level)}`, a.acknowledged_at ? "acked" : ""],
-    dataset: { alertId: a.id, caseId: a.case_id, kind: a.kind },
-  },
-  h("div", { class: "alert-head" }, sevChip(a.level), h("strong", {}, label("alert", a.kind)),
-    a.case_id ? caseLink(a.case_id) : null, h("time", { class: "muted small" }, fmtClock(a.created_at))),
-  h("div", { class: "alert-message" }, a.message),
-  a.acknowledged_at
-    ? h("div", { class: "muted small acked-by" }, t("acked", { who: a.acknowledged_by || "" }))
-    : h("button", { type: "button", class: "ack small", onclick: (event) => acknowledge(a.id, event.currentTarget) },
-      t("ack")))));
-  show($("#alerts-empty"), state.alerts.length === 0);
+  drawAlerts(state.alerts, { caseLink, acknowledge, review: reviewAlert });
 }
 
 function renderFollowUps() {
@@ -707,6 +652,20 @@ async function acknowledge(alertId, button) {
   });
 }
 
+/** 复盘: the review note closes a volume warning (and acknowledges it, if nobody had). */
+async function reviewAlert(alertId, note, button) {
+  if (!note.trim()) {
+    notify("error", t("writeFirst"));
+    return;
+  }
+  await guarded(button, async () => {
+    await state.api.post(`/alerts/${encodeURIComponent(alertId)}/review`, { note });
+    forgetDraft(alertId);
+    notify("info", t("reviewSaved"));
+    await loadAlerts();
+  });
+}
+
 // ---- signing in and out -----------------------------------------------------------------------
 
 async function signIn(token) {
@@ -732,6 +691,20 @@ function enterApp() {
   state.timers.push(setInterval(tick, 1000), setInterval(pollMessages, MESSAGE_POLL_MS));
   connectLive();
   refreshLists();
+  openFromAddress();
+}
+
+/** `#case=ID` in the address (links from the statistics page) opens that case. */
+function openFromAddress() {
+  const found = /^#case=(.+)$/.exec(window.location.hash);
+  if (!found || !state.api) return;
+  let id = "";
+  try {
+    id = decodeURIComponent(found[1]);
+  } catch {
+    return;
+  }
+  if (id && id !== state.openId) openCase(id);
 }
 
 function renderRole() {
@@ -766,6 +739,7 @@ function signOut() {
   show($("#me"), false);
   show($("#sign-out"), false);
   show($("#live"), false);
+  for (const el of document.querySelectorAll(".supervisor-only")) show(el, false);
   show($("#signin"), true);
   delete document.body.dataset.role;
   $("#token").focus();
@@ -834,6 +808,7 @@ function wire() {
     schedule("cases", 0);
   });
   $("#alerts-open-only").addEventListener("change", () => schedule("alerts", 0));
+  window.addEventListener("hashchange", openFromAddress);
 }
 
 async function start() {

@@ -281,9 +281,24 @@ export function label(group, value) {
   return GROUPS[current][group]?.[value] ?? String(value);
 }
 
-/** Sets every element's fixed label (data-i18n → textContent, data-i18n-placeholder → placeholder). */
+/**
+ * Adds words to the dictionaries: {zh: {key: text}, en: {…}} labels and {zh: {group: {value: text}}}
+ * value groups. Each page or panel keeps its own words in its own file (i18n_stats.js) and adds
+ * them when it is imported; a key it defines again replaces this file's.
+ */
+export function addLabels(labels, groups = {}) {
+  for (const language of Object.keys(LABELS)) {
+    Object.assign(LABELS[language], labels[language] || {});
+    for (const [name, values] of Object.entries(groups[language] || {})) {
+      GROUPS[language][name] = { ...(GROUPS[language][name] || {}), ...values };
+    }
+  }
+}
+
+/** Sets every element's fixed label (data-i18n → textContent, data-i18n-placeholder → placeholder);
+ * the tab's title is the label named by <body data-title-key>, else "title". */
 export function applyLabels(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
-  document.title = t("title");
+  document.title = t(document.body?.dataset.titleKey || "title");
 }

@@ -12,6 +12,8 @@ from handoff.store.cases import CaseRepository
 from handoff.store.db import MIGRATIONS, StoreBase, alembic_config, make_engine
 from handoff.store.errors import (
     AgentNotFound,
+    AlertNotFound,
+    AlreadyReviewed,
     CaseClosed,
     CaseNotFound,
     ClaimConflict,
@@ -33,9 +35,10 @@ from handoff.store.views import (
 )
 
 __all__ = [
-    "MIGRATIONS", "ROLES", "AgentNotFound", "AgentView", "AlertView", "CaseClosed", "CaseNotFound", "CaseStore",
-    "CaseView", "ClaimConflict", "FollowUpView", "InvalidTransition", "MessageView", "NotAssigned", "RatingRefused",
-    "RatingView", "StaleCase", "StoreBase", "StoreError", "TransitionView", "alembic_config", "make_engine",
+    "MIGRATIONS", "ROLES", "AgentNotFound", "AgentView", "AlertNotFound", "AlertView", "AlreadyReviewed", "CaseClosed",
+    "CaseNotFound", "CaseStore", "CaseView", "ClaimConflict", "FollowUpView", "InvalidTransition", "MessageView",
+    "NotAssigned", "RatingRefused", "RatingView", "StaleCase", "StoreBase", "StoreError", "TransitionView",
+    "alembic_config", "make_engine",
     "new_token", "token_hash",
 ]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from handoff.lifecycle import InvalidTransition
 
 __all__ = [
-    "AgentNotFound", "CaseClosed", "CaseNotFound", "ClaimConflict", "InvalidTransition", "NotAssigned", "RatingRefused",
-    "StaleCase", "StoreError",
+    "AgentNotFound", "AlertNotFound", "AlreadyReviewed", "CaseClosed", "CaseNotFound", "ClaimConflict",
+    "InvalidTransition", "NotAssigned", "RatingRefused", "StaleCase", "StoreError",
 ]
 
 
@@ -42,3 +42,11 @@ class StaleCase(StoreError):
 class RatingRefused(StoreError):
     """The case is not waiting for a rating (not resolved, or rated already), or has no rating to
     add a comment to: a forged or repeated rating changes nothing."""
+
+
+class AlertNotFound(StoreError, LookupError):
+    pass
+
+
+class AlreadyReviewed(StoreError):
+    """The alert was closed with a 复盘 already; the first review stands."""

@@ -89,6 +89,9 @@ class TransitionView(_View):
 
 @dataclass(frozen=True)
 class AlertView(_View):
+    """An SLA breach (case_id set) or a volume warning (预警: category, numbers, owner, deadline,
+    episode and 复盘 review; docs/warnings.md). `status` is derived: open, acknowledged, reviewed."""
+
     id: int
     case_id: Optional[str]
     kind: str
@@ -97,6 +100,27 @@ class AlertView(_View):
     created_at: datetime
     acknowledged_by: Optional[str]
     acknowledged_at: Optional[datetime]
+    category: Optional[str]
+    method: Optional[str]
+    observed: Optional[float]
+    expected: Optional[float]
+    threshold: Optional[float]
+    window_start: Optional[datetime]
+    window_end: Optional[datetime]
+    last_signal_at: Optional[datetime]
+    escalated_at: Optional[datetime]
+    owner: Optional[str]
+    due_at: Optional[datetime]
+    details: Optional[dict[str, Any]]
+    reviewed_by: Optional[str]
+    reviewed_at: Optional[datetime]
+    review: Optional[str]
+    status: str
+
+    @classmethod
+    def of(cls: type[V], row: Any, **overrides: Any) -> V:
+        status = "reviewed" if row.reviewed_at else "acknowledged" if row.acknowledged_at else "open"
+        return super().of(row, **{"status": status, **overrides})
 
 
 @dataclass(frozen=True)

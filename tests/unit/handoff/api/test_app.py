@@ -37,5 +37,6 @@ async def test_openapi_documents_the_routes_the_app_serves(api: Api) -> None:
         documented = (await client.get("/openapi.json")).json()["paths"]
     served = {route.path for route in api.app.router.routes}
     for path in documented:
-        sanic_path = path.replace("{case_id}", "<case_id:str>").replace("{alert_id}", "<alert_id:int>").lstrip("/")
+        sanic_path = (path.replace("{case_id}", "<case_id:str>").replace("{alert_id}", "<alert_id:int>")
+                      .replace("{name}", "<name:str>").lstrip("/"))
         assert sanic_path in served, path
