@@ -62,8 +62,6 @@ class WarningSettings:
     # daily windows slide, so a real drift can be quiet for part of every day)
     quiet_hours: float = 4.0
     drift_quiet_hours: float = 48.0
-    # how often the service checks (seconds)
-    check_every_seconds: float = 30.0
     # response deadline per level, minutes after the warning opens (or escalates)
     deadline_minutes: Mapping[str, float] = field(
         default_factory=lambda: {"general": 1440.0, "important": 120.0, "severe": 30.0})
@@ -84,7 +82,7 @@ _BOUNDS: dict[str, tuple[Optional[float], Optional[float]]] = {
     "large_wave_factor": (1, None), "cold_start_weeks": (0, 52), "ears_k": (0.5, 10), "ears_sd_floor": (0, None),
     "ears_baseline_hours": (2, 168), "ears_lag_hours": (0, 48), "ewma_lambda": (0.01, 1), "ewma_limit": (0.5, 10),
     "ewma_clip": (0.5, None), "drift_days": (2, 60), "severe_burst_min": (1, None), "severe_z": (0.5, 10),
-    "quiet_hours": (0.5, 168), "drift_quiet_hours": (0.5, 720), "check_every_seconds": (1, 3600),
+    "quiet_hours": (0.5, 168), "drift_quiet_hours": (0.5, 720),
 }
 
 
