@@ -9,7 +9,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup spacy train run nginx test lint typecheck validate unit stories evaluate evaluate-bitext \
-        integration fuzz benchmark benchmark-emotion benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean
+        integration fuzz benchmark benchmark-emotion benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean \
+        retrain models rollback calibration crossval
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -47,10 +48,19 @@ stories: train ## story tests with --fail-on-prediction-errors
 	$(RASA) test core --model models/shop.tar.gz --stories tests/stories --fail-on-prediction-errors \
 		--out results/stories --no-plot
 
-evaluate: train ## score the held-out files; per-language gates (intent; emotion F1, severity, severe recall, handoff)
+evaluate: train ## score the held-out files; per-language gates (intent; emotion F1, severity, severe recall, handoff; out of scope; paraphrased risks)
 	$(PY) -m tools.evaluate tests/data/heldout_en.jsonl tests/data/heldout_zh_*.jsonl --gate intent=0.93
-	$(PY) -m tools.evaluate tests/data/heldout_emotion_*.jsonl --gate emotion:macro_f1=0.83 \
+	$(PY) -m tools.evaluate tests/data/heldout_emotion_*.jsonl --gate emotion:macro_f1=0.85 \
 		--gate severity=0.9 --gate severity:severe_recall=0.97 --gate handoff=0.94
+	$(PY) -m tools.evaluate tests/data/heldout_out_of_scope.jsonl --gate scope=0.85 --gate handoff:specificity=0.95
+	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase.jsonl --gate severity:severe_recall=0.9 \
+		--gate handoff:specificity=0.85
+
+calibration: train ## the complaint, negative-feeling and risk thresholds chosen on held-out folds; draws docs/calibration.png
+	$(PY) -m tools.calibration
+
+crossval: train ## k-fold cross-validation of the emotion and complaint heads' settings on the training data only
+	$(PY) -m tools.crossval
 
 evaluate-bitext: train ## score ../shared/data/en_intent_bitext_dev.jsonl (measurement only)
 	$(PY) -m tools.evaluate ../shared/data/en_intent_bitext_dev.jsonl
@@ -86,6 +96,15 @@ agent: setup ## create an agent and print its token: make agent NAME=alice ROLE=
 
 report: setup ## write the due daily and weekly reports (HTML and PDF) to var/reports now; DAILY=2026-12-02 or WEEKLY=DATE: that one
 	$(PY) -m handoff.reports $(if $(DAILY),--daily $(DAILY),$(if $(WEEKLY),--weekly $(WEEKLY),--due))
+
+retrain: setup ## train a candidate from nlu_data/, gate it against the current model on the held-out files, promote if it passes
+	$(PY) -m tools.retrain
+
+models: setup ## list the model versions (created, data hash, scores; * = current)
+	$(PY) -m tools.models list
+
+rollback: setup ## make the version the current one replaced current again (Rasa loads it within ~5 s); TO=v2: that one
+	$(PY) -m tools.models rollback $(if $(TO),--to $(TO))
 
 clean: ## remove trained models, built pipelines and runtime data (keeps the venv)
 	rm -rf models build var results

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import desk, handoff_texts, language_event, latest_intent, reply_language
 from actions.guard import Overloaded, admit_new_case, owned_case
+from core.vocabulary import case_category
 from handoff.desk import Conflict, PackageBuilder, Ticket
 from handoff.package import build_package
 from handoff.store import CaseNotFound, CaseView
@@ -57,8 +58,7 @@ def case_fields(tracker: Tracker, language: str) -> dict[str, Any]:
     """What the case needs from the conversation and the routing decision."""
     record = tracker.get_slot("routing") or {}
     intent = str(record.get("intent") or latest_intent(tracker))
-    category = intent if intent.startswith("complain_") else (
-        "request_human" if intent == "request_human" else "complain_general")
+    category = case_category(intent)
     channel = (tracker.get_latest_input_channel() or "rest")
     return {"conversation_id": tracker.sender_id, "channel": channel, "customer_id": tracker.sender_id,
             "language": language, "category": category, "severity": str(record.get("level") or "none"),

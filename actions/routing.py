@@ -66,10 +66,10 @@ def decide(tracker: Tracker) -> tuple[Grade, Decision]:
     events = list(tracker.events)
     history = replace(dialogue.history(events), earlier_cases=earlier_cases(tracker))
     graded = with_history(message_grade(tracker), history)
-    emotion, _ = emotion_of(tracker)
+    emotion, confidence = emotion_of(tracker)
     intent = latest_intent(tracker)
     return graded, route(graded.level, emotion, intent, dialogue.consecutive_fallbacks(events),
-                         agents_available=agents_available())
+                         agents_available=agents_available(), emotion_confidence=confidence)
 
 
 def category_label(intent: str, language: str) -> str:

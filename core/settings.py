@@ -70,6 +70,8 @@ class Settings:
     # 预警 volume warnings (docs/warnings.md): the parameters' file, and seconds between the checks
     warnings_file: Path = ROOT / "warnings.yml"
     warnings_tick: float = 15.0
+    # TRAINING_REVIEW_DIR: where the trainers' inbox writes its labels (docs/training.md)
+    training_review_dir: Path = DATA_DIR / "review"
 
 
 def parse_teams(spec: str) -> dict[str, str]:
@@ -135,4 +137,5 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         demo_supervisor=e.get("DEMO_SUPERVISOR", "").strip().lower() in ("1", "true", "yes"),
         warnings_file=Path(e.get("WARNINGS_FILE") or ROOT / "warnings.yml"),
         warnings_tick=float(e.get("WARNINGS_TICK", "15")),
+        training_review_dir=Path(e.get("TRAINING_REVIEW_DIR") or DATA_DIR / "review"),
     )

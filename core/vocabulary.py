@@ -1,5 +1,6 @@
-"""The words every room shares, each defined once: severity (预警 levels), emotions, the case
-lifecycle states, case ids and the one priority scale.
+"""The words every room shares, each defined once: severity (预警 levels), complaint categories,
+volume-warning levels, emotions, the case lifecycle states, case ids and the one priority scale.
+What people read for them (退款 / refund) is in core/labels.py.
 
 Routing (`shop.routing`), the queue (`handoff.queue` via `handoff.desk`), the SLA clock and the
 handoff package all read these, so a severe angry customer has the same priority in the routing
@@ -38,6 +39,27 @@ def raise_to(level: str, at_least: str) -> str:
 def one_level_up(level: str) -> str:
     return SEVERITIES[min(severity_rank(level) + 1, len(SEVERITIES) - 1)]
 
+
+# --- case categories (SPEC §2) ----------------------------------------------------------------------
+
+# The complaint intents of domain.yml (complain_general is ours: a complaint of no other kind).
+COMPLAINT_CATEGORIES: tuple[str, ...] = (
+    "complain_product_quality", "complain_delivery", "complain_service_attitude", "complain_billing",
+    "complain_refund", "complain_false_advertising", "complain_privacy_security", "complain_general")
+REQUEST_HUMAN = "request_human"
+# Every category a case can have: a complaint, or a plain request for a person (actions/handoff.py).
+CATEGORIES: tuple[str, ...] = (*COMPLAINT_CATEGORIES, REQUEST_HUMAN)
+
+
+def case_category(intent: str) -> str:
+    """The category of a case opened after `intent`: the complaint itself, a request for a person,
+    or complain_general for anything else the customer was upset enough about to reach a person."""
+    return intent if intent in CATEGORIES else "complain_general"
+
+
+# --- volume warnings (SPEC §10: 一般预警 / 重要预警 / 严重预警), in rising order -------------------------
+
+WARNING_LEVELS: tuple[str, ...] = ("general", "important", "severe")
 
 # --- emotions (SPEC §2; one to one with SMP2020-EWECT's classes) ---------------------------------
 

@@ -1,6 +1,7 @@
 """Agent accounts from the command line.
 
     python -m handoff.agents create alice --role agent [--teams general,billing] [--languages zh,en]
+    python -m handoff.agents create tom --role trainer   # the trainers' inbox only (docs/training.md)
     python -m handoff.agents list
     python -m handoff.agents disable alice     # her token stops working at her next request
     python -m handoff.agents enable alice
@@ -34,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create an agent and print its token")
     create.add_argument("name")
-    create.add_argument("--role", choices=ROLES, default="agent")
+    create.add_argument("--role", choices=ROLES, default="agent",
+                        help="agent and supervisor work cases; a trainer reviews what the bot understood")
     create.add_argument("--teams", help="comma-separated, default: general")
     create.add_argument("--languages", help="comma-separated, default: zh,en")
     commands.add_parser("list", help="list the agents and whether they may sign in")

@@ -35,6 +35,7 @@ from handoff.store import (
     RatingRefused,
     RatingView,
 )
+from handoff.store.agents import CASE_ROLES
 from handoff.store.cases import printable
 
 log = logging.getLogger("handoff.desk")
@@ -252,7 +253,8 @@ class Desk(AgentReads):
         agent = self.store.agent_by_token(token)
         if agent is None or not agent.active:
             return None
-        self.queue.touch_agent(agent.id, ttl=presence_ttl, teams=agent.teams)
+        if agent.role in CASE_ROLES:  # a trainer is no one the bot may promise to a customer
+            self.queue.touch_agent(agent.id, ttl=presence_ttl, teams=agent.teams)
         return agent
 
     def agent_named(self, name: str) -> Optional[AgentView]:
@@ -336,7 +338,8 @@ class Desk(AgentReads):
 
     def known_teams(self) -> set[str]:
         """Teams a case may go to: the default, the configured routing's and those agents work in."""
-        return {DEFAULT_TEAM, *self.teams.values(), *(t for a in self.store.agents() if a.active for t in a.teams)}
+        working = (a for a in self.store.agents() if a.active and a.role in CASE_ROLES)
+        return {DEFAULT_TEAM, *self.teams.values(), *(t for a in working for t in a.teams)}
 
     def transfer(self, case_id: str, agent: AgentView, *, to_agent: Optional[AgentView] = None,
                  team: Optional[str] = None, note: str = "") -> CaseView:
@@ -348,6 +351,8 @@ class Desk(AgentReads):
             raise Conflict(f"case {case.id} is closed")
         if to_agent is not None and not to_agent.active:
             raise Invalid(f"agent {to_agent.name} is disabled")
+        if to_agent is not None and to_agent.role not in CASE_ROLES:
+            raise Invalid(f"{to_agent.name} is a {to_agent.role} and does not work cases")
         if to_agent is None and team is not None and team not in self.known_teams():
             raise Invalid(f"no team {team[:64]!r}; teams: {', '.join(sorted(self.known_teams()))}")
         actor = f"agent:{agent.name}"
@@ -371,13 +376,18 @@ class Desk(AgentReads):
             return self._finish(case, agent, note, state)
         return self.store.transition(case.id, state, f"agent:{agent.name}", note), False
 
-    def resolve(self, case_id: str, agent: AgentView, note: str = "") -> tuple[CaseView, bool]:
+    def resolve(self, case_id: str, agent: AgentView, note: str = "", *, final_category: Optional[str] = None,
+                final_severity: Optional[str] = None) -> tuple[CaseView, bool]:
+        """`final_category`/`final_severity`: the agent's labels (the console sends them pre-filled
+        with the bot's), stored with the agent's name; None leaves them unset."""
         case = self._serving(case_id, agent)
         if case.resolved_at is not None and case.queue_status == "returned":
             raise Conflict(f"case {case.id} is already resolved")
-        return self._finish(case, agent, note, FOLLOW_UP)
+        return self._finish(case, agent, note, FOLLOW_UP, final_category=final_category,
+                            final_severity=final_severity)
 
-    def _finish(self, case: CaseView, agent: AgentView, note: str, state: str) -> tuple[CaseView, bool]:
+    def _finish(self, case: CaseView, agent: AgentView, note: str, state: str, *,
+                final_category: Optional[str] = None, final_severity: Optional[str] = None) -> tuple[CaseView, bool]:
         """The one place where people let go of a case, whichever route they took (resolve, the
         state to follow_up or closed): out of the queue, and, if the conversation was with people
         (paused for them) or it was resolved, the caller must hand it back to the bot
@@ -385,7 +395,8 @@ class Desk(AgentReads):
         # a paused conversation must be resumed whichever way the case ends; resolving (to
         # follow_up) always hands back, as it always did, for the bot to ask for the rating
         hand_back = case.queue_status in PAUSED or state == FOLLOW_UP
-        finished = self.store.resolve(case.id, f"agent:{agent.name}", note, to_state=state)
+        finished = self.store.resolve(case.id, f"agent:{agent.name}", note, to_state=state, labelled_by=agent.name,
+                                      final_category=final_category, final_severity=final_severity)
         self.queue.remove(case.id)
         self.queue.publish("resolved", {"case_id": case.id})
         return finished, hand_back

@@ -46,7 +46,8 @@ def _fk(column: str) -> sa.ForeignKey:
 
 class AgentRow(Base):  # type: ignore[misc, valid-type]
     __tablename__ = "handoff_agents"
-    __table_args__ = (sa.CheckConstraint("role IN ('agent', 'supervisor')", name="role"),)
+    # handoff.store.agents.ROLES; 'trainer' since migration 0006
+    __table_args__ = (sa.CheckConstraint("role IN ('agent', 'supervisor', 'trainer')", name="role"),)
     id = sa.Column(sa.Integer, primary_key=True)
     name = sa.Column(sa.String(64), nullable=False, unique=True)
     role = sa.Column(sa.String(16), nullable=False)
@@ -85,6 +86,10 @@ class CaseRow(Base):  # type: ignore[misc, valid-type]
     first_response_at = sa.Column(UtcDateTime)
     resolved_at = sa.Column(UtcDateTime)
     closed_at = sa.Column(UtcDateTime)
+    # The agent's final labels, set on resolve (migration 0005); NULL = no agent said.
+    final_category = sa.Column(sa.String(64))
+    final_severity = sa.Column(sa.String(16))
+    labelled_by = sa.Column(sa.String(100))
     version = sa.Column(sa.Integer, nullable=False)
 
     __table_args__ = (  # the reports' and the warning runner's reads (migration 0003)
@@ -92,6 +97,8 @@ class CaseRow(Base):  # type: ignore[misc, valid-type]
                  "handoff"),
         sa.Index("ix_handoff_cases_category_created_at", "category", "created_at"),
         sa.Index("ix_handoff_cases_customer_created_at", "customer_id", "created_at"),
+        # The statistics' rollup finds the cases changed since it last looked (migration 0004).
+        sa.Index("ix_handoff_cases_updated_at", "updated_at"),
     )
 
     # Every ORM update checks and bumps `version`: two processes changing one case cannot both win.
@@ -186,6 +193,9 @@ class FollowUpRow(Base):  # type: ignore[misc, valid-type]
     note = sa.Column(sa.Text, nullable=False, default="")
     created_at = sa.Column(UtcDateTime, nullable=False)
 
-# The conversation archive's tables share this Base (one Alembic history, one schema check); they
-# live in their own room but must be registered whenever these models are.
-import handoff.archive.models  # noqa: E402, F401
+# The conversation archive's, the statistics' rollup and the trainers' review tables share this
+# Base (one Alembic history, one schema check); they live in their own rooms but must be
+# registered whenever these models are.
+import handoff.archive.models  # noqa: E402
+import handoff.stats.models  # noqa: E402
+import handoff.training.models  # noqa: E402, F401

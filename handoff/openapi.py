@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.vocabulary import CATEGORIES, EMOTIONS, SEVERITIES
 from handoff.lifecycle import STATES
+from handoff.training.thresholds import MAX_KEYS, REASONS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
@@ -117,6 +119,39 @@ def stats_paths() -> dict[str, Any]:
     return {"/stats": {"get": page}, "/stats/cases": {"get": drill}, "/stats/export": {"get": export}}
 
 
+INBOX_KEYS = {"type": "array", "minItems": 1, "maxItems": MAX_KEYS,
+              "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+              "description": f"the `key` of inbox items (at most {MAX_KEYS}); keys no longer in the inbox "
+                             "are `ignored`"}
+
+
+def training_paths() -> dict[str, Any]:
+    """The trainers' inbox (docs/training.md): trainers and supervisors; an agent gets 403."""
+    inbox = _op("getTrainingInbox", "Messages the bot may have misunderstood, folded and grouped, with why, the "
+                "prediction, the case and a suggested label",
+                params=(query("reason", "only items with one of these reasons, comma-separated", enum=list(REASONS)),
+                        query("sort", "default uncertainty", enum=["uncertainty", "newest", "reason"]),
+                        query("limit", "groups per page, 1..200, default 50"), query("offset", "0.., default 0")),
+                errors=("400", "401", "403"), role="trainer")
+    labels = _op("labelTrainingItems", "Label inbox items: written to the day's review file under nlu_data/review",
+                 body={"type": "object", "required": ["keys", "intent"], "properties": {
+                     "keys": INBOX_KEYS, "intent": {"type": "string", "description": "an intent of domain.yml"},
+                     "emotion": {"type": "string", "nullable": True, "enum": [*EMOTIONS, None]},
+                     "severity": {"type": "string", "nullable": True, "enum": [*SEVERITIES, None],
+                                  "description": "kept for complaint intents only"}}},
+                 errors=("400", "401", "403", "404"), role="trainer")
+    skip = _op("skipTrainingItems", "Skip inbox items: they leave the inbox and nothing is written",
+               body={"type": "object", "required": ["keys"], "properties": {"keys": INBOX_KEYS}},
+               errors=("400", "401", "403", "404"), role="trainer")
+    for operation in (inbox, labels, skip):
+        operation["responses"]["400"]["description"] = "malformed JSON, a bad parameter or key, an unknown label"
+        operation["responses"]["403"]["description"] = "not a trainer or a supervisor"
+    for operation in (labels, skip):
+        operation["responses"]["404"]["description"] = "none of the keys is in the inbox; nothing changed"
+    return {"/training/inbox": {"get": inbox}, "/training/labels": {"post": labels},
+            "/training/skip": {"post": skip}}
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
@@ -168,8 +203,13 @@ def document() -> dict[str, Any]:
                       "properties": {"state": {"type": "string", "enum": list(STATES)}, "note": {"type": "string"}}},
                 errors=("400", "401", "403", "404", "409", "422"))},
             "/cases/{case_id}/resolve": {"post": _op(
-                "resolveCase", "Resolve: the bot takes the customer back and asks for a rating", params=(CASE_ID,),
-                body={"type": "object", "properties": {"note": {"type": "string", "maxLength": 4000}}},
+                "resolveCase", "Resolve: the bot takes the customer back and asks for a rating; the agent's "
+                "final category and severity (absent or null: not said) are kept with their name; an unknown "
+                "value is refused (400 unknown_label) and nothing changes", params=(CASE_ID,),
+                body={"type": "object", "properties": {
+                    "note": {"type": "string", "maxLength": 4000},
+                    "final_category": {"type": "string", "nullable": True, "enum": [*CATEGORIES, None]},
+                    "final_severity": {"type": "string", "nullable": True, "enum": [*SEVERITIES, None]}}},
                 errors=("400", "401", "403", "404", "409", "422"))},
             "/alerts": {"get": _op("listAlerts", "SLA breaches and 预警 volume warnings, each an Alert",
                                    errors=("401", "403"),
@@ -192,6 +232,7 @@ def document() -> dict[str, Any]:
                                     errors=("401", "403"), role="supervisor")},
             "/reports/{name}": {"get": _report_file()},
             **stats_paths(),
+            **training_paths(),
             "/follow-ups": {"get": _op("listFollowUps", "Open 回访 tasks", errors=("401",))},
             "/events": {"get": _op("streamEvents", "Server-sent events of queue and case changes",
                                    params=(query("token", "the API token, for clients that cannot set a header "

@@ -89,6 +89,7 @@ def build(settings: Settings) -> Sanic:
     reports = ReportWriter(desk.store.engine, settings.reports_dir, settings.handoff_tz,
                            parse_daily_at(settings.report_daily_at))
     tasks.run_reports_with(app, reports, redis_url=settings.redis_url)
+    tasks.run_rollup_with(app, desk.store.engine, settings.handoff_tz, redis_url=settings.redis_url)
     runner = WarningRunner(desk.store, load_settings(settings.warnings_file), publish=desk.queue.publish)
     tasks.run_warnings_with(app, runner, redis_url=settings.redis_url, tick=settings.warnings_tick)
 

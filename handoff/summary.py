@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from typing import Any, Mapping, Optional, Sequence
 
+from core.labels import label
 from core.vocabulary import NEGATIVITY as EMOTION_NEGATIVITY
 from handoff.masking import mask, mask_value
 from handoff.texts import HandoffTexts, summary_language
@@ -41,9 +42,10 @@ def summarize(language: str, *, category: str, severity: str, reasons: Sequence[
     zh = lang == "zh"
     comma, colon, stop = ("，", "：", "。") if zh else (", ", ": ", ".")
 
-    severity_label = texts.label("severity", severity, lang)
+    # the console's names for them (core/labels.py): the agent reads the same word in the queue
+    severity_label = label("severity", severity, lang)
     if category.startswith("complain_"):
-        opening = texts.summary_part("complaint", lang, category=texts.label("category", category, lang),
+        opening = texts.summary_part("complaint", lang, category=label("category", category, lang),
                                      severity=severity_label)
     elif severity and severity != "none":
         opening = texts.summary_part("request_graded", lang, severity=severity_label)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from core.vocabulary import priority
+from core.vocabulary import UPSET_CONFIDENCE, priority
 
 Action = Literal["handoff", "register_case", "answer_with_empathy", "offer_human", "callback", "answer"]
 
@@ -22,9 +22,14 @@ class Decision:
 
 
 def route(level: str, emotion: str | None, intent: str, consecutive_fallbacks: int = 0,
-          agents_available: bool = True) -> Decision:
-    """The routing table of SPEC section 4; no agent available turns a handoff into a callback."""
-    action, reason = _table(level, emotion, intent, consecutive_fallbacks)
+          agents_available: bool = True, emotion_confidence: float = 1.0) -> Decision:
+    """The routing table of SPEC section 4; no agent available turns a handoff into a callback.
+
+    "Important and upset" needs the anger to be as sure as the grader's upset threshold
+    (UPSET_CONFIDENCE): a calm customer whose words lean a little towards anger is registered and
+    offered a person, not handed to one."""
+    upset = emotion if emotion_confidence >= UPSET_CONFIDENCE else None
+    action, reason = _table(level, upset, intent, consecutive_fallbacks)
     if action == "handoff" and not agents_available:
         action, reason = "callback", reason + "; no agent available"
     return Decision(action, priority(level, emotion), reason)

@@ -16,6 +16,11 @@ Rasa proves itself to the action server with the action token (`action_endpoint.
 The lock store is `bot.lock_store.AtomicRedisLockStore`: Rasa's own `RedisLockStore` issues
 tickets read-then-SET, which lets two workers serve one conversation at once (tests/integration/
 test_concurrency.py plays it out).
+
+The model comes from the handoff service (`models:`, Rasa's model server client): every Sanic
+worker polls `GET /models/current.tar.gz` every MODEL_PULL_S seconds with the ETag of what it
+has loaded and swaps in a new model only when the current version changed (a retraining
+promoted one, or `make rollback`), without a restart (docs/training.md).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ LOCK_DB = 1
 TRACKER_DB = 2
 TRACKER_STORES = ("redis", "sql")
 LOCK_STORES = {"atomic": "bot.lock_store.AtomicRedisLockStore", "redis": "redis"}
+MODEL_PULL_S = 5  # rollback reaches Rasa within this plus a model load (< 30 s, docs/training.md)
 
 
 def _quoted(value: str) -> str:
@@ -55,22 +61,26 @@ def tracker_store_section(kind: str, redis_url: str, database_url: Optional[str]
     if kind == "sql":
         if not database_url:
             raise ValueError("the SQL tracker store needs the project's DATABASE_URL")
-        # Rasa's SQLTrackerStore takes a whole SQLAlchemy URL in `url` (its `host`) as it is.
-        return f"tracker_store:\n  type: sql\n  url: {_quoted(database_url)}\n"
+        # Rasa's SQLTrackerStore takes a whole SQLAlchemy URL in `url` (its `host`) as it is; ours
+        # waits for SQLite's write lock instead of keeping the turn in one worker's memory.
+        return f"tracker_store:\n  type: bot.tracker_store.DurableSQLTrackerStore\n  url: {_quoted(database_url)}\n"
     raise ValueError(f"unknown tracker store {kind!r}; one of {TRACKER_STORES}")
 
 
 def render(action_url: str, redis_url: str, event_stream: str = "rasa:events", *,
            database_url: Optional[str] = None, tracker_store: str = "sql", lock_store: str = "atomic",
-           token: Optional[str] = None) -> str:
+           token: Optional[str] = None, model_url: Optional[str] = None) -> str:
     """`lock_store="redis"` is Rasa's stock one, kept for the comparison in the concurrency test.
 
     With `token` (the action token) Rasa sends it as `?token=` on every action call, and the action server
     (actions/server.py) refuses calls without it. The text then holds a secret: write it with
-    core.secrets.private_file (0600), never with a plain write."""
+    core.secrets.private_file (0600), never with a plain write. With `model_url` Rasa pulls its
+    model from there (the handoff service's /models/current.tar.gz) instead of `--model`."""
     if lock_store not in LOCK_STORES:
         raise ValueError(f"unknown lock store {lock_store!r}; one of {list(LOCK_STORES)}")
     token_line = f"  token: {_quoted(token)}\n" if token else ""
+    models = (f"models:\n  url: {_quoted(model_url)}\n  wait_time_between_pulls: {MODEL_PULL_S}\n"
+              if model_url else "")
     return (
         "action_endpoint:\n"
         f"  url: {_quoted(action_url)}\n"
@@ -82,4 +92,5 @@ def render(action_url: str, redis_url: str, event_stream: str = "rasa:events", *
         "  type: bot.broker.RedisStreamsEventBroker\n"
         f"  url: {redis_url}\n"
         f"  stream: {event_stream}\n"
+        + models
     )

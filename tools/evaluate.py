@@ -5,8 +5,11 @@
 Every label present in the file is scored (accuracy, macro-F1, per-class precision/recall, a
 confusion table, the worst mistakes), overall and per language. Language is the row's `lang`
 field when present, otherwise the detected one. `--gate FIELD=MIN` fails (exit 1) when the
-field's accuracy is below MIN in any language. Fields the assistant does not predict yet are
-written as null and not scored.
+field's accuracy is below MIN in any language (`FIELD:METRIC=MIN` for macro_f1, severe_recall or
+specificity, the share of gold-false rows predicted false: 1 minus the false handoff rate). Fields
+the assistant does not predict yet are written as null and not scored. Rows whose gold intent is
+`out_of_scope` are also scored as the field `scope`: sent out of scope (predicted `out_of_scope`
+or `nlu_fallback`, both of which the bot answers with "I can only help with the shop") or not.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, TypedDict
 from core.language import detect
 
 FIELDS = ("intent", "emotion", "severity", "handoff", "complaint")
+OUT_OF_SCOPE = ("out_of_scope", "nlu_fallback")
+METRICS = ("accuracy", "macro_f1", "severe_recall", "specificity")
 
 
 class Prediction(TypedDict):
@@ -122,6 +127,12 @@ def severe_recall(scores: Scores) -> Optional[float]:
     return entry["recall"] if entry and entry["support"] else None
 
 
+def specificity(gold: list[Any], predicted: list[Any]) -> Optional[float]:
+    """Of the rows whose gold is False, the share predicted False (None without such rows)."""
+    negatives = [p for g, p in zip(gold, predicted, strict=True) if g is False]
+    return round(sum(1 for p in negatives if p is False) / len(negatives), 4) if negatives else None
+
+
 def evaluate(rows: list[dict[str, Any]], predictions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     report: dict[str, Any] = {"rows": len(rows), "fields": {}}
     languages = [row.get("lang") or detect(row["text"]) or "unknown" for row in rows]
@@ -132,28 +143,44 @@ def evaluate(rows: list[dict[str, Any]], predictions: Sequence[Mapping[str, Any]
         if all(predictions[i][field] is None for i in idx):
             report["fields"][field] = {"n": len(idx), "not_predicted": True}
             continue
-        gold = [rows[i][field] for i in idx]
-        pred = [predictions[i][field] for i in idx]
-        entry: dict[str, Any] = dict(score(gold, pred))
-        entry["by_language"] = {}
-        for language in sorted({languages[i] for i in idx}):
-            sub = [j for j, i in enumerate(idx) if languages[i] == language]
-            s = score([gold[j] for j in sub], [pred[j] for j in sub])
-            entry["by_language"][language] = {"n": s["n"], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
-            if field == "severity":
-                entry["by_language"][language]["severe_recall"] = severe_recall(s)
-        if field == "severity":
-            entry["severe_recall"] = severe_recall(entry)  # type: ignore[arg-type]
-        conf_key = f"{field}_confidence"
-        mistakes = [
-            {"text": rows[i]["text"], "gold": rows[i][field], "predicted": predictions[i][field],
-             "confidence": predictions[i].get(conf_key)}
-            for i in idx if str(rows[i][field]) != str(predictions[i][field])
-        ]
-        mistakes.sort(key=lambda m: -(m["confidence"] or 0.0))
-        entry["worst_mistakes"] = mistakes[:10]
-        report["fields"][field] = entry
+        report["fields"][field] = field_entry(field, idx, [rows[i][field] for i in idx],
+                                              [predictions[i][field] for i in idx], rows, predictions, languages)
+    scoped = [i for i, row in enumerate(rows) if row.get("intent") == "out_of_scope"]
+    if scoped and any(predictions[i]["intent"] is not None for i in scoped):
+        routed = ["out" if predictions[i]["intent"] in OUT_OF_SCOPE else "in" for i in scoped]
+        report["fields"]["scope"] = field_entry("scope", scoped, ["out"] * len(scoped), routed, rows, predictions,
+                                                languages, shown=[predictions[i]["intent"] for i in scoped])
     return report
+
+
+def field_entry(field: str, idx: list[int], gold: list[Any], pred: list[Any], rows: list[dict[str, Any]],
+                predictions: Sequence[Mapping[str, Any]], languages: list[str],
+                shown: Optional[list[Any]] = None) -> dict[str, Any]:
+    """Scores of one field over the rows `idx`, overall and per language, with the worst mistakes
+    (`shown`: what to print as the prediction, when it is not `pred` itself)."""
+    entry: dict[str, Any] = dict(score(gold, pred))
+    entry["by_language"] = {}
+    for language in sorted({languages[i] for i in idx}):
+        sub = [j for j, i in enumerate(idx) if languages[i] == language]
+        s = score([gold[j] for j in sub], [pred[j] for j in sub])
+        entry["by_language"][language] = {"n": s["n"], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+        if field == "severity":
+            entry["by_language"][language]["severe_recall"] = severe_recall(s)
+        if field in ("handoff", "complaint"):
+            entry["by_language"][language]["specificity"] = specificity([gold[j] for j in sub], [pred[j] for j in sub])
+    if field == "severity":
+        entry["severe_recall"] = severe_recall(entry)  # type: ignore[arg-type]
+    if field in ("handoff", "complaint"):
+        entry["specificity"] = specificity(gold, pred)
+    conf_key = f"{field}_confidence" if field != "scope" else "intent_confidence"
+    mistakes = [
+        {"text": rows[i]["text"], "gold": gold[j], "predicted": (shown or pred)[j],
+         "confidence": predictions[i].get(conf_key)}
+        for j, i in enumerate(idx) if str(gold[j]) != str(pred[j])
+    ]
+    mistakes.sort(key=lambda m: -(m["confidence"] or 0.0))
+    entry["worst_mistakes"] = mistakes[:10]
+    return entry
 
 
 def print_report(report: dict[str, Any], out: Any = sys.stdout) -> None:
@@ -170,6 +197,11 @@ def print_report(report: dict[str, Any], out: Any = sys.stdout) -> None:
             recalls = "   ".join(f"[{language}] {s['severe_recall']:.4f}"
                                 for language, s in entry["by_language"].items() if s.get("severe_recall") is not None)
             print(f"   severe recall {entry['severe_recall']:.4f}   {recalls}", file=out)
+        if entry.get("specificity") is not None:
+            rates = "   ".join(f"[{language}] {1 - s['specificity']:.4f}"
+                               for language, s in entry["by_language"].items() if s.get("specificity") is not None)
+            print(f"   false {field} rate (gold false, predicted true) {1 - entry['specificity']:.4f}   {rates}",
+                  file=out)
         print("   per class (precision / recall / f1 / support):", file=out)
         for label, s in entry["per_class"].items():
             numbers = f"{s['precision']:.3f} {s['recall']:.3f} {s['f1']:.3f} {int(s['support']):5d}"
@@ -195,15 +227,15 @@ def print_report(report: dict[str, Any], out: Any = sys.stdout) -> None:
 
 
 def check_gates(report: dict[str, Any], gates: list[str]) -> list[str]:
-    """Each gate is `field[:metric]=minimum` (metric: accuracy, macro_f1 or severe_recall),
-    checked in every language of the file."""
+    """Each gate is `field[:metric]=minimum` (metric: accuracy, macro_f1, severe_recall or
+    specificity), checked in every language of the file."""
     failures = []
     for gate in gates:
         target, _, minimum = gate.partition("=")
         field, _, metric = target.partition(":")
         metric = metric or "accuracy"
-        if metric not in ("accuracy", "macro_f1", "severe_recall"):
-            failures.append(f"{gate}: unknown metric {metric!r} (accuracy, macro_f1 or severe_recall)")
+        if metric not in METRICS:
+            failures.append(f"{gate}: unknown metric {metric!r} ({', '.join(METRICS)})")
             continue
         entry = report["fields"].get(field)
         if not entry or entry.get("not_predicted"):

@@ -31,7 +31,8 @@ from urllib.parse import urlparse
 
 from core.secrets import private_file, secret
 from core.settings import ROOT, Settings, load
-from tools import endpoints
+from handoff.training.versions import registry_dir
+from tools import endpoints, models
 from tools.supervise import Program, Supervisor, group_members
 
 PY = sys.executable
@@ -126,6 +127,12 @@ class Stack:
         return f"http://localhost:{self.handoff_port}"
 
     @property
+    def model_url(self) -> str:
+        """Where Rasa pulls its model (the current version, var/models): the handoff service serves
+        it to loopback callers only (handoff/api/training_jobs.py), so always over loopback."""
+        return f"http://127.0.0.1:{self.handoff_port}/models/current.tar.gz"
+
+    @property
     def action_base(self) -> str:
         return f"http://{local_host(self.settings().action_host)}:{self.action_port}"
 
@@ -198,7 +205,7 @@ class Stack:
         path = self.var_dir / f"endpoints-{self.rasa_port}.yml"
         settings = self.settings()
         private_file(path, endpoints.render(self.action_url, self.redis_url, database_url=settings.database_url,
-                                            token=secret(settings, "action_token")))
+                                            token=secret(settings, "action_token"), model_url=self.model_url))
         return path
 
     def write_credentials(self) -> Path:
@@ -244,6 +251,7 @@ class Stack:
 
     def start(self, timeout: float = 180) -> "Stack":
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        models.adopt(self.model, registry_dir(self.var_dir))  # a fresh `make train` becomes current
         env = self._environment()
         redis = self._redis_program()
         programs = ([redis] if redis else []) + self.programs(env)
@@ -255,7 +263,7 @@ class Stack:
                 self.supervisor.start_program("redis")
                 self.start_redis()
             subprocess.run([PY, "-m", "shop.orders"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-            for name in ("actions", "rasa", "handoff"):
+            for name in ("actions", "handoff", "rasa"):  # handoff first: Rasa's first model pull
                 self.supervisor.start_program(name)
             wait_http(f"{self.handoff_url}/health", timeout, check=self._given_up("handoff"))
             wait_http(f"{self.action_base}/health", timeout, check=self._given_up("actions"))

@@ -130,6 +130,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     with output_to(log):
         from rasa.model_training import TrainingResult, train
 
+        from bot import schema_cache
+
+        schema_cache.apply()  # unchanged data files skip Rasa's schema check (bot/schema_cache.py)
+
     def run(**options: bool) -> TrainingResult:
         with output_to(log):
             return train(domain=str(ROOT / "domain.yml"), config=str(ROOT / "config.yml"),

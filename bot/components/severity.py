@@ -20,7 +20,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot.components.emotion import COMPLAINT_KEY, EMOTION_KEY, example_label
+from bot.components.emotion import COMPLAINT_CUTOFF_KEY, COMPLAINT_KEY, EMOTION_KEY, example_label
 from bot.components.features import sentence_features, sigmoid
 from bot.components.pickled import PickledComponent
 from bot.components.risk import RISKS_KEY
@@ -35,6 +35,8 @@ ROUTE_KEY = "route"
 # Intents that say nothing about a task: if their wording reads as a complaint, it is one.
 NON_TASK = ("nlu_fallback", "out_of_scope", "praise", "thank", "affirm", "deny", "greet", "goodbye", "inform",
             "bot_challenge")
+# Understood messages that are not about a problem: a risk word in them is usually another sense.
+HARMLESS = ("praise", "thank", "greet", "goodbye", "affirm", "inform")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -43,7 +45,8 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        # complaint_threshold: complaint score from which a non-task intent counts as a complaint
+        # complaint_threshold: complaint score from which a non-task intent counts as a complaint,
+        # unless the emotion classifier calibrated its score and chose the threshold on held-out folds
         # (the intent then becomes complain_general, so the dialogue treats it as one);
         # intense: emotion confidence from which anger/anxiety raise the level.
         return {"featurizers": ["ngrams"], "C": 2.0, "complaint_threshold": 0.5, "override_intent": True,
@@ -90,9 +93,10 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
             emotion = message.get(EMOTION_KEY) or {}
             score = message.get(COMPLAINT_KEY)
             found = message.get(RISKS_KEY) or []
+            cutoff = float(message.get(COMPLAINT_CUTOFF_KEY) or self._config["complaint_threshold"])
             complaint = intent.startswith("complain_")
             # A complaint in other words: the wording reads as one and the customer is unhappy.
-            worded = score is not None and score >= self._config["complaint_threshold"] \
+            worded = score is not None and score >= cutoff \
                 and emotion.get("name") in NEGATIVE_EMOTIONS
             if not complaint and intent in NON_TASK and worded:
                 complaint = True
@@ -102,14 +106,20 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
                     message.set(INTENT, {INTENT_NAME_KEY: intent,
                                          PREDICTED_CONFIDENCE_KEY: float(score),
                                          "overrides": previous.get(INTENT_NAME_KEY)}, add_to_output=True)
-            # The lexicon counts anywhere; the model's paraphrase findings only where the intent
-            # or the wording says complaint.
-            complaint_like = complaint or (score is not None and score >= self._config["complaint_threshold"])
-            risks = [r["kind"] for r in found if "model" not in r or complaint_like]
+            # Risk raises the level of a complaint (SPEC section 3), not of "my lawyer friend
+            # recommended you, how long is delivery": the lexicon counts unless the message is
+            # understood as a calm question, thanks or praise that does not read as a complaint
+            # (out of scope and fallbacks keep it: there the lexicon is the safety net); the
+            # model's paraphrase findings count only in complaints.
+            complaint_like = complaint or (score is not None and score >= cutoff)
+            harmless = (intent.startswith("query_") or intent in HARMLESS) \
+                and emotion.get("name") not in NEGATIVE_EMOTIONS
+            risks = [r["kind"] for r in found if complaint_like or ("model" not in r and not harmless)]
             result = grade(intent, emotion.get("name"), float(emotion.get("confidence") or 0.0), risks,
                            impact=self._impact_of(message) if complaint else None, complaint=complaint,
                            intense=self._config["intense"])
-            decision = route(result.level, emotion.get("name"), intent)
+            decision = route(result.level, emotion.get("name"), intent,
+                             emotion_confidence=float(emotion.get("confidence") or 0.0))
             message.set(SEVERITY_KEY, {"level": result.level, "reasons": result.reasons}, add_to_output=True)
             # SPEC §8: `complaint` is "the message is a complaint, whatever its category", so the
             # complaint head counts on its own here, also under a query or praise intent.

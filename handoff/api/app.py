@@ -13,7 +13,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from core.settings import load as load_settings
-from handoff.api import alerts, cases, events, follow_ups, meta, queue, ready, reports, stats, tasks
+from handoff.api import alerts, cases, events, follow_ups, meta, queue, ready, reports, stats, tasks, training_jobs
+from handoff.api import training as training_inbox
 from handoff.api.headers import add_security_headers
 from handoff.api.http import ApiError, Services, error
 from handoff.api.static import add_pages
@@ -21,6 +22,7 @@ from handoff.desk import Conflict, Desk, Forbidden
 from handoff.rasa_client import RasaClient
 from handoff.store import CaseClosed, CaseNotFound, ClaimConflict, InvalidTransition, NotAssigned
 from handoff.texts import HandoffTextsFile
+from handoff.training.paths import TrainingPaths
 
 logger = logging.getLogger(__name__)
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "timeout",
@@ -66,12 +68,16 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, pages: Optional[
                sla_tick: float = 5.0, presence_ttl: int = 90, event_stream: str = "rasa:events",
                texts: Optional[HandoffTextsFile] = None, background: bool = True,
                name: str = "handoff", max_body_bytes: int = 1_000_000, rasa_urls: Sequence[str] = (),
-               rasa_port: Optional[int] = None, reports_dir: Optional[Path] = None) -> Sanic:
+               rasa_port: Optional[int] = None, reports_dir: Optional[Path] = None,
+               var_dir: Optional[Path] = None, training: Optional[TrainingPaths] = None) -> Sanic:
     """`pages`: static folders by path ({"/widget": …, "/console": …}). `background`: run the
     event-stream consumer and the SLA clock while the server runs (tests of routes may not).
     `max_body_bytes`: larger request bodies get 413 before they are read. `rasa_urls`,
     `rasa_port`: where the widget's pages may connect (their Content-Security-Policy).
-    `reports_dir`: the written reports `GET /reports` lists (default: the settings' REPORTS_DIR)."""
+    `reports_dir`: the written reports `GET /reports` lists (default: the settings' REPORTS_DIR).
+    `var_dir`: where the retraining jobs and model versions are (default: the settings' var_dir).
+    `training`: where the trainers' inbox reads the training data and writes labels (default:
+    nlu_data/ and the settings' TRAINING_REVIEW_DIR)."""
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = max_body_bytes  # Sanic's server refuses larger bodies while reading
@@ -90,6 +96,9 @@ def create_app(desk: Desk, rasa: RasaClient, *, redis_url: str, pages: Optional[
     for resource in (meta, queue, cases, alerts, follow_ups, events, ready, stats):
         app.blueprint(resource.blueprint())
     app.blueprint(reports.blueprint(reports_dir or load_settings().reports_dir))
+    paths = training or TrainingPaths.of(load_settings())
+    app.blueprint(training_jobs.blueprint(var_dir or load_settings().var_dir, paths.data_dirs()))
+    app.blueprint(training_inbox.blueprint(paths))
     if background:
         tasks.run_with(app, desk, redis_url=redis_url, stream_name=event_stream, sla_tick=sla_tick)
 

@@ -7,6 +7,8 @@ was never issued (handoff/access.py); a case the agent may see but does not serv
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -17,6 +19,7 @@ from handoff.api.auth import agent_of
 from handoff.api.customer import greet, hand_back
 from handoff.api.http import ApiError, body_of, error, header_key, name_field, off_loop, services, text_field
 from handoff.rasa_client import DeliveryError
+from handoff.store.cases import FINAL_LABELS, final_label
 
 
 async def list_cases(request: Request) -> HTTPResponse:
@@ -104,11 +107,21 @@ async def update_case_state(request: Request, case_id: str) -> HTTPResponse:
     return json_response({"case": access.case_dict(case, agent), "handed_back": handed_back})
 
 
+def final_labels(data: dict[str, Any]) -> dict[str, Optional[str]]:
+    """The agent's final category and severity from a resolve body: absent or null when they
+    did not say; 400 `unknown_label` for anything that is not a known value, before anything changes."""
+    try:
+        return {name: final_label(name, data.get(name)) for name in FINAL_LABELS}
+    except ValueError as exc:
+        raise ApiError(400, "unknown_label", str(exc)) from exc
+
+
 async def resolve_case(request: Request, case_id: str) -> HTTPResponse:
     agent = await agent_of(request)
     found = services(request)
-    note = text_field(body_of(request), "note", required=False)
-    case, paused = await off_loop(found.desk.resolve, case_id, agent, note)
+    data = body_of(request)
+    note = text_field(data, "note", required=False)
+    case, paused = await off_loop(found.desk.resolve, case_id, agent, note, **final_labels(data))
     handed_back = await hand_back(found, case) if paused else None
     return json_response({"case": access.case_dict(case, agent), "handed_back": handed_back})
 

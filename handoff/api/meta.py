@@ -1,4 +1,12 @@
-"""The API about itself: liveness, its OpenAPI contract, and who the token belongs to."""
+"""The API about itself: liveness, its OpenAPI contract, who the token belongs to, and the names
+of its values (`/console/labels.json`).
+
+The names (categories, severities, channels, warning levels in Chinese and English) are defined
+once in core/labels.py; the console reads them from here before it draws, the reports read the
+module itself. They sit under /console/ because the console is what asks for them, and a
+deployment that exposes the console's files (deploy/nginx) exposes them with no extra rule.
+Static, non-secret words: no token needed, like the page's own scripts.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff.api.auth import agent_of
+from core.labels import as_json
+from handoff.api.auth import person_of
 from handoff.openapi import document
 
 
@@ -20,7 +29,12 @@ async def openapi(request: Request) -> HTTPResponse:
 
 
 async def me(request: Request) -> HTTPResponse:
-    return json_response((await agent_of(request)).to_dict() | {"token_hash": None})
+    # any role: the console and the trainers' page both ask who signed in, and what they may open
+    return json_response((await person_of(request)).to_dict() | {"token_hash": None})
+
+
+async def labels(request: Request) -> HTTPResponse:
+    return json_response(as_json())
 
 
 def blueprint() -> Blueprint:
@@ -28,4 +42,5 @@ def blueprint() -> Blueprint:
     bp.add_route(health, "/health", methods=["GET"])
     bp.add_route(openapi, "/openapi.json", methods=["GET"])
     bp.add_route(me, "/me", methods=["GET"])
+    bp.add_route(labels, "/console/labels.json", methods=["GET"])
     return bp

@@ -1,8 +1,8 @@
 """The service's background loops, running as long as the app in every worker: the consumers of
 Rasa's event stream (customer messages join their case's transcript; every event goes to the
 conversation archive), the SLA clock (breaches alert), the 预警 warning checks (complaint volume
-alerts, handoff/warnings), the daily and weekly reports (handoff/reports) and the archive's
-retention sweep.
+alerts, handoff/warnings), the statistics' rollup (handoff/stats/rollup.py), the daily and weekly
+reports (handoff/reports) and the archive's retention sweep.
 
 Several workers (and several machines) run these loops side by side:
 - each stream consumer has its own consumer group ("handoff" for the transcript, "archive" for
@@ -18,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Coroutine, Optional
 
 import redis.asyncio as aioredis
+import sqlalchemy as sa
 from sanic import Sanic
 
 from handoff.api.http import off_loop
 from handoff.archive import Archive, archive_key
 from handoff.desk import Desk
 from handoff.reports.writer import ReportWriter
+from handoff.stats import rollup
 from handoff.stream import AsyncEventStream, Healthy, event_key
 from handoff.warnings import WarningRunner
 
@@ -149,6 +152,32 @@ def run_warnings_with(app: Sanic, runner: WarningRunner, *, redis_url: str, tick
 
     def loops(stop: asyncio.Event, locks: aioredis.Redis) -> list[Coroutine[Any, Any, None]]:
         return [warning_checks(runner, tick, stop, PeriodLock(locks, "warnings", tick))]
+
+    _run(app, redis_url, loops)
+
+
+ROLLUP_EVERY = 60.0  # seconds between passes of the statistics' rollup (handoff/stats/rollup.py)
+ROLLUP_DAYS_PER_PASS = 62
+
+
+async def rollup_passes(engine: sa.engine.Engine, tz: str, period: float, stop: asyncio.Event,
+                        lock: Optional[PeriodLock] = None) -> None:
+    """Every `period` seconds, by one worker per period: changed days marked, missing or stale
+    days and months rolled (at most ROLLUP_DAYS_PER_PASS days a pass, so a first start on a year
+    of cases catches up over a few minutes without holding the database)."""
+
+    async def roll() -> None:
+        await off_loop(lambda: rollup.refresh(engine, tz, datetime.now(timezone.utc), limit=ROLLUP_DAYS_PER_PASS))
+
+    await every(period, roll, stop, "statistics rollup", lock)
+
+
+def run_rollup_with(app: Sanic, engine: sa.engine.Engine, tz: str, *, redis_url: str,
+                    period: float = ROLLUP_EVERY) -> None:
+    """The statistics' rollup runs while the server (each worker) runs, one worker per period."""
+
+    def loops(stop: asyncio.Event, locks: aioredis.Redis) -> list[Coroutine[Any, Any, None]]:
+        return [rollup_passes(engine, tz, period, stop, PeriodLock(locks, "stats-rollup", period))]
 
     _run(app, redis_url, loops)
 

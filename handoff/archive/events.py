@@ -7,7 +7,8 @@ trainers and statistics, who must never see a phone or an ID number in full eith
 A user event from Rasa 3.6 looks like
     {"sender_id", "event": "user", "timestamp", "text", "input_channel", "message_id",
      "metadata": {"model_id", "assistant_id", ...},
-     "parse_data": {"intent": {"name", "confidence"}, "language", "emotion": {"name", "confidence"},
+     "parse_data": {"intent": {"name", "confidence"}, "intent_ranking": [{"name", "confidence"}, ...],
+                    "language", "emotion": {"name", "confidence"},
                     "complaint_score", "severity": {"level", "reasons"}, "complaint", ...}}
 (the custom components in bot/components add language, emotion, severity and complaint).
 """
@@ -52,6 +53,22 @@ def _number(value: Any) -> Optional[float]:
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def intent_margin(ranking: Any, fallback: str = "nlu_fallback") -> Optional[float]:
+    """How far the NLU's first intent was ahead of its second (top-1 minus top-2 confidence; the
+    first's own confidence when it had no rival): a small margin means it hesitated between two,
+    which the trainers' inbox shows even when the first was confident enough to answer.
+
+    Rasa's FallbackClassifier puts `nlu_fallback` first with its threshold as the confidence; that
+    says nothing about the two real candidates, so it is left out of the comparison."""
+    if not isinstance(ranking, list):
+        return None
+    scores = sorted((score for entry in ranking if isinstance(entry, Mapping) and entry.get("name") != fallback
+                     and (score := _number(entry.get("confidence"))) is not None), reverse=True)
+    if not scores:
+        return None
+    return round(scores[0] - (scores[1] if len(scores) > 1 else 0.0), 6)
 
 
 def moment(event: Mapping[str, Any], default: datetime) -> datetime:
@@ -115,6 +132,7 @@ def _user(event: Mapping[str, Any], conversation: str, at: datetime, model: Opti
         "channel": channel, "message_id": _cut(event.get("message_id"), 64),
         "text": mask(str(event.get("text") or "")), "language": language,
         "intent": _cut(intent.get("name"), 64), "intent_confidence": _number(intent.get("confidence")),
+        "intent_margin": intent_margin(parse_data.get("intent_ranking")),
         "emotion": _cut(emotion.get("name"), 16), "emotion_confidence": _number(emotion.get("confidence")),
         "severity": _cut(severity.get("level"), 16),
         "severity_reasons": [str(r) for r in reasons] if isinstance(reasons, list) else [],

@@ -43,6 +43,7 @@ class TurnRow(Base):  # type: ignore[misc, valid-type]
     language = sa.Column(sa.String(16))
     intent = sa.Column(sa.String(64))
     intent_confidence = sa.Column(sa.Float)
+    intent_margin = sa.Column(sa.Float)  # top-1 minus top-2 of the intent ranking (migration 0006)
     emotion = sa.Column(sa.String(16))
     emotion_confidence = sa.Column(sa.Float)
     severity = sa.Column(sa.String(16))

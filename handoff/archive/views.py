@@ -35,6 +35,7 @@ class TurnView(_View):
     language: Optional[str]
     intent: Optional[str]
     intent_confidence: Optional[float]
+    intent_margin: Optional[float]  # top-1 minus top-2 confidence; None for turns archived before it was kept
     emotion: Optional[str]
     emotion_confidence: Optional[float]
     severity: Optional[str]

@@ -35,7 +35,7 @@ export function forgetDraft(alertId) {
 
 function levelChip(level) {
   return h("span", { class: ["sev", "warn-level", `sev-${cls(level)}`], dataset: { severity: level ?? "none", level } },
-    label("warnLevel", level));
+    label("warning_level", level));
 }
 
 function numbers(a) {

@@ -100,7 +100,9 @@ export const caseUrl = (id, tail = "") => `/cases/${encodeURIComponent(id)}${tai
 function failure(response, data) {
   const error = data && typeof data.error === "object" && data.error ? data.error : {};
   const code = error.code || (typeof data?.error === "string" ? data.error : "") || `http_${response.status}`;
-  return new ApiError(response.status, code, error.message || data?.message || response.statusText || "request failed");
+  const found = new ApiError(response.status, code, error.message || data?.message || response.statusText || "request failed");
+  found.body = data; // the rest of the answer (a 409 of POST /training/retrain names the running job)
+  return found;
 }
 
 /** The file name of a Content-Disposition header (RFC 6266: filename*=UTF-8'' wins over

@@ -5,8 +5,10 @@
 import { renderAlerts as drawAlerts, forgetDraft, stillOpen } from "./alerts.js";
 import { Api, ApiError, TOKEN_KEY, caseUrl, randomId } from "./api.js";
 import { $, fill, h, show } from "./dom.js";
+import { finalLabels, renderFinalLabels } from "./final_labels.js";
 import { cls, fmtClock, fmtSpan, parseTime, sevChip } from "./format.js";
-import { applyLabels, label, lang, setLang, t } from "./i18n.js";
+import { applyLabels, label, lang, loadSharedLabels, setLang, t } from "./i18n.js";
+import "./i18n_training.js";
 import { notify } from "./notices.js";
 
 const MESSAGE_POLL_MS = 2000; // fallback for the live feed: new messages of the open case
@@ -280,7 +282,7 @@ function renderQueue() {
   },
   h("td", { class: "pos" }, row.position),
   h("td", { class: "case-cell" }, caseLink(row.id),
-    h("span", { class: "muted small where" }, `${row.channel || ""} · ${row.language || ""}`),
+    h("span", { class: "muted small where" }, `${row.channel ? label("channel", row.channel) : ""} · ${row.language || ""}`),
     row.queue_status === "callback" ? h("span", { class: "tag" }, label("queue", "callback")) : null),
   h("td", {}, sevChip(row.severity)),
   h("td", {}, label("category", row.category)),
@@ -385,7 +387,7 @@ function renderCase() {
   show($("#case-claim"), WAITING.includes(c.queue_status) && !c.assigned_agent && c.state !== "closed");
 
   const facts = [
-    [t("customer"), customer.id || c.customer_id], [t("channel"), customer.channel || c.channel],
+    [t("customer"), customer.id || c.customer_id], [t("channel"), label("channel", customer.channel || c.channel)],
     [t("language"), customer.language || c.language], [t("assigned"), c.assigned_agent || t("unassigned")],
     [t("team"), c.team], [t("priority"), c.priority], [t("queueStatus"), label("queue", c.queue_status)],
     [t("created"), fmtClock(c.created_at)],
@@ -440,6 +442,7 @@ function renderCase() {
   $("#state-change").disabled = allowed.length === 0;
   $("#transfer-title").textContent = t(isSupervisor() && !mine ? "reassignTitle" : "transferTitle");
   $("#resolve").disabled = !open || Boolean(c.resolved_at);
+  renderFinalLabels(c, !$("#resolve").disabled);
 
   fill($("#case-transitions"), (c.transitions || []).map((tr) => h("li", {}, h("time", { class: "muted small" }, fmtClock(tr.at)),
     ` ${tr.from_state ? `${label("state", tr.from_state)} → ` : ""}${label("state", tr.to_state)} · ${tr.actor}`,
@@ -637,7 +640,7 @@ async function transfer(button) {
 async function resolveCase(button) {
   const note = $("#resolve-note");
   await guarded(button, async () => {
-    const data = await state.api.post(caseUrl(state.openId, "/resolve"), { note: note.value });
+    const data = await state.api.post(caseUrl(state.openId, "/resolve"), { note: note.value, ...finalLabels() });
     note.value = "";
     notify(data.handed_back ? "info" : "error", t(data.handed_back ? "resolved" : "handBackFailed"));
     await refreshCase();
@@ -671,6 +674,12 @@ async function reviewAlert(alertId, note, button) {
 async function signIn(token) {
   const api = new Api(token);
   const me = await api.get("/me");
+  if (me.role === "trainer") {
+    // Trainers do not work cases: their page is the training inbox, signed in with this token.
+    sessionStorage.setItem(TOKEN_KEY, token);
+    window.location.assign("/console/training.html");
+    return;
+  }
   state.api = api;
   state.me = me;
   sessionStorage.setItem(TOKEN_KEY, token);
@@ -814,6 +823,7 @@ function wire() {
 async function start() {
   setLang(lang());
   wire();
+  await loadSharedLabels();
   relabel();
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) {

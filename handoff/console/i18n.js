@@ -92,6 +92,9 @@ const LABELS = {
     transferred: "工单已转交",
     resolveTitle: "解决并交回机器人",
     resolve: "解决",
+    finalLabelsHint: "请核对类别和严重程度（已预填机器人的判断）",
+    finalCategory: "最终类别",
+    finalSeverity: "最终严重程度",
     resolved: "已解决，机器人将请客户评价",
     handBackFailed: "已解决，但未能交回机器人（见系统消息）",
     history: "流转记录",
@@ -194,6 +197,9 @@ const LABELS = {
     transferred: "Case transferred",
     resolveTitle: "Resolve and hand back to the bot",
     resolve: "Resolve",
+    finalLabelsHint: "Check the category and severity (pre-filled with the bot's)",
+    finalCategory: "Final category",
+    finalSeverity: "Final severity",
     resolved: "Resolved: the bot asks the customer for a rating",
     handBackFailed: "Resolved, but the hand-back to the bot failed (see the system message)",
     history: "History",
@@ -208,10 +214,11 @@ const LABELS = {
   },
 };
 
-// Label groups for the API's fixed values; an unknown value is shown as it is.
+// Label groups for the API's fixed values; an unknown value is shown as it is. The names the
+// reports share (category, severity, channel, warning_level) are not here: loadSharedLabels()
+// adds them from the service, which has them from their one definition, core/labels.py.
 const GROUPS = {
   zh: {
-    severity: { severe: "严重", important: "重要", general: "一般", none: "无" },
     emotion: { anger: "愤怒", anxiety: "焦虑", sadness: "失望", joy: "满意", surprise: "惊讶", neutral: "平静" },
     state: {
       received: "已受理", investigating: "调查中", solution_proposed: "已提方案", in_progress: "实施中",
@@ -221,15 +228,9 @@ const GROUPS = {
     role: {
       customer: "客户", bot: "机器人", agent: "客服", note: "内部备注", system: "系统",
     },
-    category: {
-      complain_product_quality: "产品质量", complain_delivery: "物流配送", complain_service_attitude: "服务态度",
-      complain_billing: "扣费账单", complain_refund: "退款", complain_false_advertising: "虚假宣传",
-      complain_privacy_security: "隐私安全", complain_general: "一般投诉", request_human: "要求人工",
-    },
     alert: { sla_breach: "SLA 超时", spike: "投诉激增" },
   },
   en: {
-    severity: { severe: "severe", important: "important", general: "general", none: "none" },
     emotion: { anger: "anger", anxiety: "anxiety", sadness: "sadness", joy: "joy", surprise: "surprise", neutral: "neutral" },
     state: {
       received: "received", investigating: "investigating", solution_proposed: "solution proposed",
@@ -238,12 +239,6 @@ const GROUPS = {
     queue: { none: "not queued", queued: "queued", claimed: "claimed", callback: "callback", returned: "back with the bot" },
     role: {
       customer: "Customer", bot: "Bot", agent: "Agent", note: "Internal note", system: "System",
-    },
-    category: {
-      complain_product_quality: "product quality", complain_delivery: "delivery",
-      complain_service_attitude: "service attitude", complain_billing: "billing", complain_refund: "refund",
-      complain_false_advertising: "false advertising", complain_privacy_security: "privacy & security",
-      complain_general: "complaint", request_human: "asked for a person",
     },
     alert: { sla_breach: "SLA breach", spike: "complaint spike" },
   },
@@ -279,6 +274,45 @@ export function t(key, vars = {}) {
 export function label(group, value) {
   if (value === null || value === undefined || value === "") return t("none");
   return GROUPS[current][group]?.[value] ?? String(value);
+}
+
+/** The values a label group names, in their order (emotions here, severities from labels.json):
+ * the trainers' page cycles through them, so it lists no value of its own. */
+export function values(group) {
+  return Object.keys(GROUPS[current][group] || GROUPS.zh[group] || {});
+}
+
+/** The values of a label group in their defined order (categories, severities: from labels.json). */
+export function labelValues(group) {
+  return Object.keys(GROUPS[current][group] || {});
+}
+
+/**
+ * Adds the names the console shares with the reports and the summaries (categories, severities,
+ * channels, warning levels) from `labels.json`, served by the handoff service from core/labels.py
+ * next to the page: {group: {value: {zh, en}}}. The pages await it before they draw; when it
+ * cannot be read they still work and show those values as their keys. Returns whether it loaded.
+ */
+export async function loadSharedLabels() {
+  let shared;
+  try {
+    const response = await fetch("labels.json", { cache: "no-cache" });
+    if (!response.ok) return false;
+    shared = await response.json();
+  } catch {
+    return false;
+  }
+  const groups = {};
+  for (const language of Object.keys(GROUPS)) {
+    groups[language] = {};
+    for (const [group, values] of Object.entries(shared || {})) {
+      groups[language][group] = Object.fromEntries(Object.entries(values || {})
+        .filter(([, names]) => typeof names?.[language] === "string")
+        .map(([value, names]) => [value, names[language]]));
+    }
+  }
+  addLabels({}, groups);
+  return true;
 }
 
 /**

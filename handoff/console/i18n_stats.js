@@ -1,6 +1,8 @@
 // The words of the statistics page and of the volume warnings (预警) in the alerts panel, in
 // Chinese and English, added to the console's dictionaries (i18n.js) when this file is imported.
 // The guides' own terms (一般预警 / 重要预警 / 严重预警, 复盘) stay visible in the English UI too.
+// The names of categories, severities, channels and warning levels are shared with the reports
+// and come from the service (i18n.js, loadSharedLabels).
 
 import { addLabels } from "./i18n.js";
 
@@ -201,13 +203,11 @@ addLabels({
 }, {
   zh: {
     alert: { volume_spike: "投诉激增", volume_drift: "投诉缓升", severe_burst: "严重投诉集中" },
-    warnLevel: { general: "一般预警", important: "重要预警", severe: "严重预警" },
     alertStatus: { open: "待处理", acknowledged: "已确认", reviewed: "已复盘" },
     period: { daily: "日报", weekly: "周报" },
   },
   en: {
     alert: { volume_spike: "complaint spike", volume_drift: "slow rise in complaints", severe_burst: "burst of severe cases" },
-    warnLevel: { general: "general warning (一般预警)", important: "important warning (重要预警)", severe: "severe warning (严重预警)" },
     alertStatus: { open: "open", acknowledged: "acknowledged", reviewed: "reviewed" },
     period: { daily: "daily", weekly: "weekly" },
   },

@@ -6,7 +6,7 @@
 import { Api, ApiError, TOKEN_KEY } from "./api.js";
 import { $, fill, h, show } from "./dom.js";
 import { fmtClock, fmtDuration, fmtNumber, fmtPercent, sevChip } from "./format.js";
-import { applyLabels, label, lang, setLang, t } from "./i18n.js";
+import { applyLabels, label, lang, loadSharedLabels, setLang, t } from "./i18n.js";
 import "./i18n_stats.js";
 import { notify } from "./notices.js";
 import { CHARTS, FONT } from "./stats_charts.js";
@@ -15,7 +15,7 @@ const DIMENSIONS = [
   // filter name, the label of its heading, the i18n group of its values (null: shown as they are)
   ["category", "colCategory", "category"],
   ["severity", "colSeverity", "severity"],
-  ["channel", "colChannel", null],
+  ["channel", "colChannel", "channel"],
   ["language", "colLanguage", null],
   ["team", "colTeam", null],
 ];
@@ -152,7 +152,7 @@ function describe(filters) {
     if (key === "dow") return null;
     if (key === "hod") return `${days[filters.dow] ?? filters.dow} ${String(value).padStart(2, "0")}:00`;
     if (key === "category") return label("category", value);
-    if (key === "severity") return label("severity", value);
+    if (key === "severity" || key === "channel") return label(key, value);
     return String(value);
   }).filter(Boolean);
 }
@@ -199,7 +199,7 @@ function renderDrill() {
     h("td", {}, fmtClock(c.created_at, zoneOf())),
     h("td", {}, label("category", c.category)),
     h("td", {}, sevChip(c.severity)),
-    h("td", {}, c.channel ?? ""),
+    h("td", {}, c.channel ? label("channel", c.channel) : ""),
     h("td", {}, c.language ?? ""),
     h("td", {}, c.team ?? ""),
     h("td", {}, label("state", c.state)),
@@ -336,6 +336,7 @@ function wire() {
 async function start() {
   setLang(lang());
   wire();
+  await loadSharedLabels();
   relabel();
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (!token) {

@@ -221,7 +221,7 @@ export const CHARTS = {
   "chart-by-day": byDay,
   "chart-by-category": byCategory,
   "chart-category-severity": categorySeverity,
-  "chart-channel": byDimension("channel", null),
+  "chart-channel": byDimension("channel", "channel"),
   "chart-language": byDimension("language", null),
   "chart-team": byDimension("team", null),
   "chart-times": times,

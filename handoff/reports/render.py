@@ -4,7 +4,8 @@ no external file, so the page is the same in a browser, in a mail attachment and
 PDF (handoff/reports/pdf.py).
 
 Labels are in Chinese and English side by side: one file serves every reader, and a report
-printed once is never "in the wrong language". Every value from the data is escaped.
+printed once is never "in the wrong language". Categories, severities and channels are called
+what the console calls them (core/labels.py). Every value from the data is escaped.
 """
 
 from __future__ import annotations
@@ -12,22 +13,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from core.labels import LABELS, bilingual
 from handoff.reports import charts
 from handoff.reports.charts import CURRENT, MISSED, esc
 from handoff.reports.schedule import DAILY, Period
 
 TITLES = {"daily": ("客服日报", "Daily service report"), "weekly": ("客服周报", "Weekly service report")}
 WEEKDAYS = (("一", "Mon"), ("二", "Tue"), ("三", "Wed"), ("四", "Thu"), ("五", "Fri"), ("六", "Sat"), ("日", "Sun"))
-# The console's names of the categories (handoff/console/i18n.js); unknown ones show their key.
-CATEGORIES = {
-    "complain_product_quality": ("产品质量", "product quality"), "complain_delivery": ("物流配送", "delivery"),
-    "complain_service_attitude": ("服务态度", "service attitude"), "complain_billing": ("扣费账单", "billing"),
-    "complain_refund": ("退款", "refund"), "complain_false_advertising": ("虚假宣传", "false advertising"),
-    "complain_privacy_security": ("隐私安全", "privacy & security"), "complain_general": ("一般投诉", "complaint"),
-    "request_human": ("要求人工", "asked for a person"),
-}
-SEVERITIES = {"severe": ("严重", "severe"), "important": ("重要", "important"), "general": ("一般", "general"),
-              "none": ("无", "none")}
 DIMENSIONS = (("severity", "严重程度", "Severity"), ("channel", "渠道", "Channel"),
               ("language", "语言", "Language"), ("team", "团队", "Team"))
 CSS = """
@@ -172,7 +164,7 @@ def _volume(volume: Mapping[str, Any], period: Period) -> str:
 
 
 def _categories(items: Sequence[Mapping[str, Any]]) -> str:
-    bars = [(_label(CATEGORIES, str(i.get("key"))), int(i.get("count") or 0),
+    bars = [(bilingual("category", str(i.get("key"))), int(i.get("count") or 0),
              None if i.get("previous") is None else int(i["previous"])) for i in items[:15]]
     legend = ("<p class='muted'><span class='key current'></span>本期 this period"
               "<span class='key previous'></span>上期 previous period (in brackets)</p>")
@@ -182,8 +174,7 @@ def _categories(items: Sequence[Mapping[str, Any]]) -> str:
 def _breakdown(by: Mapping[str, Any]) -> str:
     tables = []
     for key, zh, en in DIMENSIONS:
-        names = SEVERITIES if key == "severity" else {}
-        lines = "".join(f"<tr><td>{esc(_label(names, str(i.get('key'))))}</td>"
+        lines = "".join(f"<tr><td>{esc(_name(key, i.get('key')))}</td>"
                         f"<td class='n'>{_count(_num(i.get('count')))}</td>"
                         f"<td class='n'>{_count(_num(i.get('previous')))}</td></tr>" for i in by.get(key, []))
         tables.append(f"<div><table><tr><th>{zh} {en}</th><th class='n'>本期</th><th class='n'>上期</th></tr>"
@@ -239,10 +230,9 @@ def _bot(data: Mapping[str, Any]) -> str:
 
 # --- helpers --------------------------------------------------------------------------------------
 
-def _label(names: Mapping[str, tuple[str, str]], key: str) -> str:
-    """"退款 refund" for a known key; the key itself otherwise (charts.esc escapes it)."""
-    known = names.get(key)
-    return f"{known[0]} {known[1]}" if known else key
+def _name(dimension: str, key: Any) -> str:
+    """"严重 severe" for a value with shared names; the value itself otherwise (languages, teams)."""
+    return bilingual(dimension, str(key)) if dimension in LABELS else str(key)
 
 
 def _num(value: Any) -> Optional[float]:

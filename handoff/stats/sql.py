@@ -46,20 +46,6 @@ def local_day_bucket(dialect: str, column: Any, offset_minutes: int) -> Any:
     return sa.cast(shifted, sa.Date)
 
 
-def seconds_between(dialect: str, later: Any, earlier: Any) -> Any:
-    """`later - earlier` in seconds, a float (NULL when either is NULL)."""
-    if dialect == "sqlite":
-        return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
-    return sa.extract("epoch", later - earlier)
-
-
-def days_before(dialect: str, column: Any, days: int) -> Any:
-    """`column` minus whole days, comparable with the column itself."""
-    if dialect == "sqlite":  # text without fractions sorts before any stored value of that second
-        return sa.func.strftime("%Y-%m-%d %H:%M:%f", column, f"-{days} days")
-    return column - sa.text(f"interval '{int(days)} days'")
-
-
 def in_range(column: Any, since: datetime, until: datetime) -> list[Any]:
     """Half-open [since, until): the index on the column is used as a range."""
     return [column >= sa.bindparam(None, since, type_=column.type),

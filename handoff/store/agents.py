@@ -15,7 +15,13 @@ from handoff.store.db import StoreBase, choice
 from handoff.store.errors import AgentNotFound
 from handoff.store.views import AgentView
 
-ROLES = ("agent", "supervisor")
+ROLES = ("agent", "supervisor", "trainer")
+# Who works customers' cases (the queue, the cases, the live feed) and counts as a person online
+# the bot may promise. Trainers do not: they review what the bot understood, in masked archive
+# text (handoff/training), never a customer's case or contact.
+CASE_ROLES = ("agent", "supervisor")
+# Who may label and skip in the trainers' inbox (docs/training.md).
+TRAINING_ROLES = ("trainer", "supervisor")
 
 
 def token_hash(token: str) -> str:

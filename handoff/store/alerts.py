@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.vocabulary import CLOSED, normalise_case_id
+from core.vocabulary import CLOSED, WARNING_LEVELS, normalise_case_id  # 一般 / 重要 / 严重预警, rising
 from handoff.models import AlertRow, CaseRow, SlaEventRow
 from handoff.store.db import StoreBase, choice
 from handoff.store.errors import AlertNotFound, AlreadyReviewed, StoreError
@@ -19,7 +19,6 @@ from handoff.store.views import AlertView, CaseView
 
 BREACH_KINDS = ("first_response", "resolution")
 WARNING_KINDS = ("volume_spike", "volume_drift", "severe_burst")
-WARNING_LEVELS = ("general", "important", "severe")  # 一般 / 重要 / 严重预警, in rising order
 REVIEW_MAX_CHARS = 4000
 # pg_advisory_xact_lock key: two workers' warning writes one after the other, so the check for an
 # open episode and the insert of a new one cannot interleave (SQLite's BEGIN IMMEDIATE does that).

@@ -12,7 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.vocabulary import CLOSED, FOLLOW_UP, FOLLOWED_UP, RECEIVED, REOPENED, SEVERITIES, normalise_case_id
+from core.vocabulary import (
+    CATEGORIES,
+    CLOSED,
+    FOLLOW_UP,
+    FOLLOWED_UP,
+    RECEIVED,
+    REOPENED,
+    SEVERITIES,
+    normalise_case_id,
+)
 from handoff import lifecycle
 from handoff.clock import as_utc
 from handoff.models import CaseRow, FollowUpRow, MessageRow, RatingRow, TransitionRow
@@ -41,6 +50,22 @@ def _set_derived(row: Any, values: Mapping[str, Any]) -> None:
         raise ValueError(f"cannot derive {', '.join(sorted(unknown))}; updatable: {', '.join(sorted(UPDATABLE))}")
     for name, value in values.items():
         setattr(row, name, value)
+
+
+# What an agent's final label may say (docs/handoff.md, "Final labels"): core's own vocabularies.
+FINAL_LABELS: Mapping[str, tuple[str, ...]] = {"final_category": CATEGORIES, "final_severity": SEVERITIES}
+
+
+def final_label(name: str, value: Any) -> Optional[str]:
+    """An agent's final category or severity as stored: None when they did not say (absent or
+    null), else a known value; ValueError names the allowed ones, so a typo is not kept as a label
+    the training inbox would then compare with the bot's."""
+    if value is None:
+        return None
+    allowed = FINAL_LABELS[name]
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"`{name}` must be one of {', '.join(allowed)}, not {value!r:.80}")
+    return value
 
 
 def printable(text: str) -> str:
@@ -298,12 +323,21 @@ class CaseRepository(StoreBase):
 
     def resolve(
         self, case_id: str, actor: str, note: str = "", follow_up_after: timedelta = timedelta(hours=24),
-        to_state: str = FOLLOW_UP,
+        to_state: str = FOLLOW_UP, *, final_category: Optional[str] = None, final_severity: Optional[str] = None,
+        labelled_by: Optional[str] = None,
     ) -> CaseView:
         """People are done with the case: it moves to `to_state` (follow_up, or closed at once) and
         the bot takes the customer back (queue status `returned`). A case
-        resolved into follow_up that is important or severe gets a 回访 task."""
+        resolved into follow_up that is important or severe gets a 回访 task.
+
+        `final_category`/`final_severity`: the agent's own labels, kept next to the bot's (which
+        stay as they were: the statistics describe what the bot decided) with `labelled_by`. One
+        not given keeps what the case had (NULL, or an earlier resolve's label)."""
         choice("to_state", to_state, (FOLLOW_UP, CLOSED))
+        labels = {name: final_label(name, value) for name, value in
+                  (("final_category", final_category), ("final_severity", final_severity)) if value is not None}
+        if labels and not labelled_by:
+            raise ValueError("a final label needs `labelled_by`, the agent who set it")
 
         def work(s: Session) -> CaseView:
             row = self._row(s, case_id)
@@ -314,6 +348,10 @@ class CaseRepository(StoreBase):
             now = self._touch(row)
             row.resolved_at = row.resolved_at or now
             row.queue_status = "returned"
+            if labels:
+                for name, value in labels.items():
+                    setattr(row, name, value)
+                row.labelled_by = labelled_by
             if (to_state == FOLLOW_UP and row.severity in FOLLOWED_UP
                     and not self._open_follow_up(s, row.id)):
                 s.add(FollowUpRow(case_id=row.id, due_at=now + follow_up_after, created_at=now,

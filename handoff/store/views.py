@@ -59,6 +59,9 @@ class CaseView(_View):
     first_response_at: Optional[datetime]
     resolved_at: Optional[datetime]
     closed_at: Optional[datetime]
+    final_category: Optional[str]  # the agent's labels on resolve; None: no agent said (docs/handoff.md)
+    final_severity: Optional[str]
+    labelled_by: Optional[str]
     version: int
 
 

@@ -15,6 +15,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Optional
 
+from core.labels import label
+from core.vocabulary import WARNING_LEVELS
 from handoff.clock import Clock, SystemClock
 from handoff.store import AlertView, CaseStore
 from handoff.store.alerts import WarningFacts
@@ -25,9 +27,7 @@ from shop.warnings.detector import history_hours
 log = logging.getLogger("handoff.warnings")
 Publish = Callable[[str, Mapping[str, Any]], Any]
 
-LEVEL_NAMES = {"general": ("一般预警", "General warning"), "important": ("重要预警", "Important warning"),
-               "severe": ("严重预警", "Severe warning")}
-RANK = ("general", "important", "severe")
+RANK = WARNING_LEVELS
 
 
 def history_span(settings: WarningSettings) -> timedelta:
@@ -40,8 +40,10 @@ def _count(value: float) -> str:
 
 
 def sentences(signal: Signal) -> dict[str, str]:
-    """The warning in one line per language, with the numbers behind it."""
-    zh_level, en_level = LEVEL_NAMES[signal.level]
+    """The warning in one line per language, with the numbers behind it; the level and the
+    category are called what the console and the reports call them (core/labels.py)."""
+    zh_level, en_level = label("warning_level", signal.level, "zh"), label("warning_level", signal.level, "en")
+    zh_category, en_category = label("category", signal.category, "zh"), label("category", signal.category, "en")
     n, e, t = _count(signal.observed), f"{signal.expected:.1f}", f"{signal.threshold:.1f}"
     hours = round((signal.window_end - signal.window_start) / timedelta(hours=1), 1)
     en_span, zh_span = ("the last hour", "最近一小时") if hours == 1 else (
@@ -55,7 +57,8 @@ def sentences(signal: Signal) -> dict[str, str]:
     else:
         en = f"{n} complaints in {en_span}, expected {e}, threshold {t}"
         zh = f"{zh_span}投诉 {n} 件，预期 {e}，阈值 {t}"
-    return {"zh": f"{zh_level} {signal.category}：{zh}", "en": f"{en_level} {signal.category}: {en}",
+    return {"zh": f"{zh_level} {zh_category}：{zh}",
+            "en": f"{en_level[:1].upper()}{en_level[1:]}, {en_category}: {en}",
             "message": f"{zh_level} {signal.category}: {en}"}
 
 

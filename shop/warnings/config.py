@@ -32,8 +32,12 @@ class WarningSettings:
     # Farrington-style baseline: the same hour-of-week ± window_hours in the previous baseline_weeks
     baseline_weeks: int = 8
     window_hours: int = 0
+    # references from the same hours of every past day, scaled to the weekday, unless this hour of
+    # the week's own references differ from them by more than pooled_misfit standard errors
+    pooled_days: bool = True
+    pooled_misfit: float = 3.0
     # z of the one-hour (sliding) window and of the two-hour window; both are tested every check
-    z_one_hour: float = 3.0
+    z_one_hour: float = 3.25
     z_two_hours: float = 3.5
     # expected counts below this are raised to it, so a category that is usually silent still
     # needs a few complaints at once before it warns
@@ -44,8 +48,11 @@ class WarningSettings:
     min_count: int = 6
     # observed ≥ large_wave_factor × threshold is a large wave: 严重预警
     large_wave_factor: float = 2.0
-    # cold start: EARS C2 while the shop has less than cold_start_weeks of data
+    # cold start, while the shop has less than cold_start_weeks of data: EARS C2 in its first day,
+    # then the same hours (± cold_window_hours) on the last cold_days days (0: EARS C2 throughout)
     cold_start_weeks: int = 4
+    cold_days: int = 7
+    cold_window_hours: int = 1
     ears_k: float = 3.0
     ears_sd_floor: float = 1.0
     ears_baseline_hours: int = 7
@@ -78,8 +85,9 @@ class WarningSettings:
 # (lowest allowed, highest allowed) of every number; None = unbounded on that side
 _BOUNDS: dict[str, tuple[Optional[float], Optional[float]]] = {
     "baseline_weeks": (1, 52), "window_hours": (0, 12), "z_one_hour": (0.5, 10), "z_two_hours": (0.5, 10),
-    "mu_floor": (0.01, None), "reweight_residual": (1, None), "min_count": (1, None),
-    "large_wave_factor": (1, None), "cold_start_weeks": (0, 52), "ears_k": (0.5, 10), "ears_sd_floor": (0, None),
+    "mu_floor": (0.01, None), "pooled_misfit": (0, None), "reweight_residual": (1, None), "min_count": (1, None),
+    "large_wave_factor": (1, None), "cold_start_weeks": (0, 52),
+    "cold_days": (0, 28), "cold_window_hours": (0, 6), "ears_k": (0.5, 10), "ears_sd_floor": (0, None),
     "ears_baseline_hours": (2, 168), "ears_lag_hours": (0, 48), "ewma_lambda": (0.01, 1), "ewma_limit": (0.5, 10),
     "ewma_clip": (0.5, None), "drift_days": (2, 60), "severe_burst_min": (1, None), "severe_z": (0.5, 10),
     "quiet_hours": (0.5, 168), "drift_quiet_hours": (0.5, 720),
@@ -140,6 +148,10 @@ def parse_settings(raw: Any, source: str = "warnings.yml") -> WarningSettings:
                 values[key] = _deadlines(value)
             elif key == "owners":
                 values[key] = _owners(value)
+            elif known[key].type in ("bool", bool):
+                if not isinstance(value, bool):
+                    raise WarningSettingsError(f"{key} must be true or false, got {value!r}")
+                values[key] = value
             else:
                 integer = known[key].type in ("int", int)
                 number = _number(key, value, integer)

@@ -16,7 +16,7 @@ The function is pure: the same history, time and settings give the same signals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Mapping, Optional
 
 import numpy as np
@@ -57,8 +57,9 @@ class CategoryHistory:
 
 def history_hours(settings: WarningSettings) -> int:
     """How many past hours `detect` reads: the baseline weeks plus the drift days, with margin."""
-    return int(settings.baseline_weeks * WEEK + max(settings.drift_days * DAY, settings.window_hours + 2,
-                                                     settings.ears_lag_hours + settings.ears_baseline_hours + 1)) + 2
+    return int(max(settings.baseline_weeks * WEEK + max(settings.drift_days * DAY, settings.window_hours + 2),
+                   settings.cold_days * DAY + settings.cold_window_hours + 2,
+                   settings.ears_lag_hours + settings.ears_baseline_hours + 1)) + 2
 
 
 def detect(history: CategoryHistory, now: datetime, current: int, current_severe: int,
@@ -72,56 +73,150 @@ def detect(history: CategoryHistory, now: datetime, current: int, current_severe
     origin = hour_start(now) - hours * HOUR
     counts = Series.from_hourly(history.hourly, origin, hours + 1, history.first_data_at)
     severe = Series.from_hourly(history.severe_hourly, origin, hours + 1, history.first_data_at)
-    cold = history.first_data_at is None or now - history.first_data_at < timedelta(weeks=settings.cold_start_weeks)
-    return evaluate(history.category, counts, severe, counts.position(now), current, current_severe, cold, settings)
+    age = 0.0 if history.first_data_at is None else max(0.0, (now - history.first_data_at) / HOUR)
+    return evaluate(history.category, counts, severe, counts.position(now), current, current_severe, age, settings)
 
 
 def evaluate(category: str, counts: Series, severe: Series, t: float, current: float, current_severe: float,
-             cold: bool, settings: WarningSettings) -> list[Signal]:
-    """`detect` on prepared series at position `t` (hours since their origin); the simulation
-    calls this directly on a year of counts. Only windows ending at or before t − 1 are read from
-    the series; the sliding hour ending at t is `current`."""
-    signals = [s for s in (_spike(category, counts, t, current, cold, settings),
-                           _severe_burst(category, severe, t, current_severe, cold, settings),
-                           None if cold else _drift(category, counts, t, current, settings)) if s is not None]
+             age: float, settings: WarningSettings) -> list[Signal]:
+    """`detect` on prepared series at position `t` (hours since their origin), `age` hours after
+    the shop's first case; the simulation calls this directly on a year of counts. Only windows
+    ending at or before t − 1 are read from the series; the sliding hour ending at t is `current`."""
+    regime = _regime(age, settings)
+    signals = [s for s in (_spike(category, counts, t, current, regime, settings),
+                           _severe_burst(category, severe, t, current_severe, regime, settings),
+                           None if regime != "weekly" else _drift(category, counts, t, current, settings))
+               if s is not None]
     return sorted(signals, key=lambda s: -severity_rank(s.level))
 
 
-def _reference_ends(t: float, length: float, settings: WarningSettings) -> np.ndarray:
+def _regime(age: float, settings: WarningSettings) -> str:
+    """Which baseline the data allows: the hours just before (EARS C2) in the shop's first day,
+    the same hours on the previous days until `cold_start_weeks` of data, then the same hours of
+    past weeks (Farrington)."""
+    if age >= settings.cold_start_weeks * WEEK:
+        return "weekly"
+    return "daily" if age >= DAY and settings.cold_days > 0 else "ears"
+
+
+def _reference_ends(t: float, settings: WarningSettings) -> np.ndarray:
     weeks = np.arange(1, settings.baseline_weeks + 1, dtype=np.float64)
     shifts = np.arange(-settings.window_hours, settings.window_hours + 1, dtype=np.float64)
     ends = (t - WEEK * weeks)[:, None] + shifts[None, :]
     return np.asarray(ends.ravel())
 
 
-def _baseline(series: Series, t: float, length: float, z: float, cold: bool, settings: WarningSettings,
-              mu_floor: Optional[float] = None) -> Threshold:
-    if cold:
+def _daily_ends(t: float, settings: WarningSettings) -> np.ndarray:
+    days = np.arange(1, max(settings.cold_days, 1) + 1, dtype=np.float64)
+    shifts = np.arange(-settings.cold_window_hours, settings.cold_window_hours + 1, dtype=np.float64)
+    return np.asarray(((t - DAY * days)[:, None] + shifts[None, :]).ravel())
+
+
+def dispersion(series: Series, t: float, settings: WarningSettings) -> float:
+    """`_dispersion` as of the start of t's day (it moves slowly; a replay reuses it all day)."""
+    day = float(np.floor(t / DAY) * DAY)
+    key = ("kappa", day)
+    if key not in series.memo:
+        series.memo[key] = _dispersion(series, day, settings)
+    return series.memo[key]
+
+
+def _dispersion(series: Series, t: float, settings: WarningSettings) -> float:
+    """κ of the category: variance = μ + κμ² for the counts of one hour, pooled over every hour
+    of the week in the last `baseline_weeks` weeks (past waves left out, as in the baseline).
+
+    A busy day lifts all its hours together, so the variance of a window grows with the square
+    of its mean (negative binomial) and more for a two-hour window than for one hour. Eight
+    references per hour-of-week cannot measure that (their variance ratio is off by ±50 %), and
+    an underestimate is a false warning on the next busy day; 168 cells pooled can."""
+    ends = (t - 1.0 - WEEK * np.arange(settings.baseline_weeks, dtype=np.float64))[:, None] - np.arange(
+        int(WEEK), dtype=np.float64)[None, :]
+    covered = series.covered(ends, 1.0)
+    refs = np.where(covered, series.windows(ends, 1.0), np.nan)
+    usable = np.sum(covered, axis=0) >= 3
+    if not usable.any():
+        return 0.0
+    refs = refs[:, usable]
+    centre = np.nanmedian(refs, axis=0)
+    mad = 1.4826 * np.nanmedian(np.abs(refs - centre), axis=0)
+    scale = np.sqrt(np.maximum(1.0, mad * mad / np.maximum(centre, 1e-9)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        residual = 1.5 * (refs ** (2 / 3) - centre ** (2 / 3)) / (scale * np.maximum(centre, 1e-9) ** (1 / 6))
+    refs = np.where(residual > settings.reweight_residual, np.nan, refs)
+    n = np.sum(~np.isnan(refs), axis=0)
+    mean = np.nanmean(refs, axis=0)
+    var = np.nanvar(refs, axis=0, ddof=1)
+    weight = np.maximum(n - 1, 0)
+    excess = float(np.nansum(weight * (var - mean)))
+    return max(0.0, excess / max(float(np.nansum(weight * mean * mean)), 1e-9))
+
+
+def _pooled(series: Series, t: float, length: float, settings: WarningSettings) -> tuple[np.ndarray, np.ndarray]:
+    """References for the window ending at t from the same hours of EVERY past day, each scaled to
+    t's weekday; and the same-hour-of-week references alone (unscaled).
+
+    Eight same-hour-of-week references leave μ uncertain by ±35 % at 2/h, which costs both false
+    warnings (an unlucky low μ) and detection (the threshold must allow for it). The same hour on
+    all 7·baseline_weeks days is seven times the data; a weekday's level (a Sunday at 75 %) is
+    the ratio of its 24-hour totals (centred on the hour) to the other weekdays' totals."""
+    days = np.arange(1, 7 * settings.baseline_weeks + 1, dtype=np.float64)
+    ends = t - DAY * days
+    centred = ends + DAY / 2 - length / 2  # the 24 h around each reference window
+    ok = series.covered(ends, length) & series.covered(centred, DAY)
+    values = series.windows(ends, length)
+    level = series.windows(centred, DAY)
+    weekday = days.astype(np.int64) % 7  # 0: the same weekday as t
+    same = ok & (weekday == 0)
+    if not same.any():
+        return values[same], values[same]
+    seen = np.bincount(weekday[ok], minlength=7)
+    means = np.where(seen > 0, np.bincount(weekday[ok], level[ok], minlength=7) / np.maximum(seen, 1), np.nan)
+    scale = np.where(means[weekday] > 0, means[0] / np.where(means[weekday] > 0, means[weekday], 1.0), np.nan)
+    keep = ok & np.isfinite(scale)
+    return np.asarray(values[keep] * scale[keep]), np.asarray(values[same])
+
+
+def _baseline(series: Series, t: float, length: float, z: float, regime: str, settings: WarningSettings,
+              kappa: Optional[float] = None) -> Threshold:
+    if regime == "ears":
         lags = np.arange(settings.ears_lag_hours + 1, settings.ears_lag_hours + settings.ears_baseline_hours + 1)
         ends = t - (lags + length - 1.0)  # windows of `length` ending lag+1 … lag+B hours before the current one
         ends = ends[series.covered(ends, length)]
         return ears_c2(series.windows(ends, length), settings.ears_k, settings.ears_sd_floor * length)
-    ends = _reference_ends(t, length, settings)
+    floor = settings.mu_floor * length
+    if regime == "weekly" and settings.pooled_days:
+        pooled, weekly = _pooled(series, t, length, settings)
+        base = quasi_poisson(pooled, z, floor, settings.reweight_residual, kappa=kappa)
+        own = quasi_poisson(weekly, z, floor, settings.reweight_residual, kappa=kappa)
+        # the pooled profile must fit this hour of the week: if its own references disagree
+        # beyond chance, the hour has a shape of its own (a weekend morning) and they decide
+        spread = np.sqrt(max(base.expected, floor) * base.phi * (1 / max(own.n, 1) + 1 / max(base.n, 1)))
+        if pooled.size and abs(own.expected - base.expected) <= settings.pooled_misfit * spread:
+            return base
+        return own
+    ends = _daily_ends(t, settings) if regime == "daily" else _reference_ends(t, settings)
     ends = ends[series.covered(ends, length)]
-    floor = settings.mu_floor * length if mu_floor is None else mu_floor
-    return quasi_poisson(series.windows(ends, length), z, floor, settings.reweight_residual)
+    return quasi_poisson(series.windows(ends, length), z, floor, settings.reweight_residual, kappa=kappa)
 
 
-def _spike(category: str, counts: Series, t: float, current: float, cold: bool,
+def _spike(category: str, counts: Series, t: float, current: float, regime: str,
            settings: WarningSettings) -> Optional[Signal]:
     best: Optional[tuple[float, Signal]] = None
+    kappa = dispersion(counts, t, settings) if regime == "weekly" else None
     for length, z in ((1.0, settings.z_one_hour), (2.0, settings.z_two_hours)):
         observed = current + (float(counts.windows([t - 1.0], length - 1.0)[0]) if length > 1 else 0.0)
-        base = _baseline(counts, t, length, z, cold, settings)
+        base = _baseline(counts, t, length, z, regime, settings, kappa)
         if observed <= base.threshold or observed < settings.min_count:
             continue
         wave = settings.large_wave_factor * max(base.threshold, settings.min_count)
         level = "severe" if observed >= wave else "important"
-        method = "ears_c2" if cold else "farrington"
-        how = (f"the {settings.ears_baseline_hours} hours before (EARS C2)" if cold else
-               f"the same hours of the week in the last {settings.baseline_weeks} weeks (quasi-Poisson)")
+        method = "ears_c2" if regime == "ears" else "farrington"
+        how = {"ears": f"the {settings.ears_baseline_hours} hours before (EARS C2)",
+               "daily": f"the same hours (±{settings.cold_window_hours} h) on up to {settings.cold_days} previous "
+                        f"days (quasi-Poisson; the shop has less than {settings.cold_start_weeks} weeks of data)",
+               "weekly": f"the same hours of the week in the last {settings.baseline_weeks} weeks (quasi-Poisson)"}
         detail = (f"{category}: {observed:g} complaints in the last {length:g} h against {base.expected:.1f} "
-                  f"expected from {how}; threshold {base.threshold:.1f}"
+                  f"expected from {how[regime]}; threshold {base.threshold:.1f}"
                   + (f", a large wave from {wave:.1f}" if level == "severe" else "") + ".")
         signal = Signal(category, "volume_spike", level, method, observed, round(base.expected, 3),
                         round(base.threshold, 3), counts.at(t - length), counts.at(t), detail)
@@ -131,11 +226,11 @@ def _spike(category: str, counts: Series, t: float, current: float, cold: bool,
     return best[1] if best else None
 
 
-def _severe_burst(category: str, severe: Series, t: float, current: float, cold: bool,
+def _severe_burst(category: str, severe: Series, t: float, current: float, regime: str,
                   settings: WarningSettings) -> Optional[Signal]:
     if current < settings.severe_burst_min:
         return None
-    base = _baseline(severe, t, 1.0, settings.severe_z, cold, settings)
+    base = _baseline(severe, t, 1.0, settings.severe_z, regime, settings)
     if current <= base.threshold:
         return None
     detail = (f"{category}: {current:g} severe complaints in the last hour against {base.expected:.1f} expected; "
@@ -155,8 +250,11 @@ def _drift(category: str, counts: Series, t: float, current: float, settings: Wa
     refs = np.where(covered, counts.windows(ref_ends, 1.0), np.nan)
     # a spike is the hourly rule's business: every hour (observed and reference alike) counts at
     # most its hour-of-week mean + ewma_clip·sqrt(mean), so only a broad rise moves the daily sums
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(np.where(covered, refs, np.nan), axis=2) if covered.any() else np.zeros(hourly.shape)
+    if covered.all():  # the usual case after the first weeks: the plain mean, much cheaper
+        mean = refs.mean(axis=2)
+    else:
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(refs, axis=2) if covered.any() else np.zeros(hourly.shape)
     cap = np.nan_to_num(mean, nan=np.inf) + settings.ewma_clip * np.sqrt(np.maximum(np.nan_to_num(mean), 1.0))
     observed = np.minimum(hourly, cap).sum(axis=1)
     day_covered = covered.all(axis=1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -53,8 +54,13 @@ def upper_limit(mu: float, phi: float, n: int, z: float) -> float:
     return float((mu ** (2 / 3) + z * math.sqrt(4 / 9 * mu ** (-2 / 3) * variance)) ** 1.5)
 
 
-def quasi_poisson(refs: npt.ArrayLike, z: float, mu_floor: float, reweight_residual: float) -> Threshold:
+def quasi_poisson(refs: npt.ArrayLike, z: float, mu_floor: float, reweight_residual: float,
+                  kappa: Optional[float] = None) -> Threshold:
     """Expected count and threshold from the reference counts (past waves left out).
+
+    The overdispersion is φ = max(1, variance/μ) of the references, or, given the category's
+    pooled κ (variance = μ + κμ², `detector.dispersion`), φ = 1 + κμ: a few references measure
+    their own variance too poorly to set a threshold that must hold every hour of the month.
 
     The residuals that find past waves are taken around the median with a dispersion from the
     median absolute deviation: a past wave inflates the mean and the variance, and residuals
@@ -68,7 +74,10 @@ def quasi_poisson(refs: npt.ArrayLike, z: float, mu_floor: float, reweight_resid
             if 2 <= int(keep.sum()) < values.size:
                 values = values[keep]
     mu, phi = _fit(values)
-    return Threshold(mu, upper_limit(max(mu, mu_floor), phi, values.size, z), phi, int(values.size))
+    used = max(mu, mu_floor)
+    if kappa is not None:
+        phi = 1.0 + kappa * used
+    return Threshold(mu, upper_limit(used, phi, values.size, z), phi, int(values.size))
 
 
 def ears_c2(refs: npt.ArrayLike, k: float, sd_floor: float) -> Threshold:

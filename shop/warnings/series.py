@@ -36,6 +36,9 @@ class Series:
         self.data_start = data_start
         self._cum: Floats = np.concatenate(([0.0], np.cumsum(values)))
         self._grid: Floats = np.arange(self.length + 1, dtype=np.float64)
+        # values the detector derives from many past hours and that change slowly (the category's
+        # dispersion, computed at each day's start): a replay of a year reuses them all day
+        self.memo: dict[tuple[str, float], float] = {}
 
     @classmethod
     def from_hourly(cls, hourly: Mapping[datetime, int], origin: datetime, hours: int,

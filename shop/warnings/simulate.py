@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_settings
 from datetime import datetime, timezone
 from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
 
+from shop.warnings import oracle
 from shop.warnings.config import WarningSettings, load_settings
 from shop.warnings.detector import WEEK, evaluate
 from shop.warnings.episodes import Episode, next_step
@@ -69,6 +71,8 @@ class Injection:
 class Synthetic:
     spec: Spec
     baseline: npt.NDArray[np.float64]  # [category, hour] expected counts without injections
+    null_mean: npt.NDArray[np.float64]  # [category, hour] true mean without the spikes (drifts and busy days in)
+    true_mean: npt.NDArray[np.float64]  # [category, hour] true mean, spikes included: the counts are Poisson(true_mean)
     counts: npt.NDArray[np.float64]
     severe: npt.NDArray[np.float64]
     injections: list[Injection]
@@ -95,6 +99,7 @@ def synthesize(spec: Spec) -> Synthetic:
     hours = first + spec.weeks * int(WEEK)
     base = np.outer(spec.peaks, profile(hours))
     mean = base.copy()
+    null = base.copy()
     injections: list[Injection] = []
     for c in range(len(spec.peaks)):
         taken = np.zeros(hours, dtype=bool)
@@ -104,6 +109,7 @@ def synthesize(spec: Spec) -> Synthetic:
             ramp = np.minimum(np.arange(length) / (spec.drift_ramp_days * 24), 1.0)
             mean[c, start:start + length] *= 1 + (spec.drift_factor - 1) * ramp
             injections.append(Injection(c, "drift", start, start + length, float(base[c, start])))
+        null[c] = mean[c]
         eligible = np.flatnonzero(base[c, first:hours - 24] >= spec.spike_min_baseline) + first
         for _ in range(spec.spikes_per_category):
             free = eligible[~taken[eligible]]
@@ -118,9 +124,10 @@ def synthesize(spec: Spec) -> Synthetic:
     # (mean 1, CV day_cv), then Poisson counts, so a day's hours are negative binomial together
     shape = 1 / max(spec.day_cv, 1e-6) ** 2
     days = rng.gamma(shape, 1 / shape, size=(len(spec.peaks), hours // 24 + 1))
-    counts = rng.poisson(mean * np.repeat(days, 24, axis=1)[:, :hours]).astype(np.float64)
+    day = np.repeat(days, 24, axis=1)[:, :hours]
+    counts = rng.poisson(mean * day).astype(np.float64)
     severe = rng.binomial(counts.astype(np.int64), spec.severe_share).astype(np.float64)
-    return Synthetic(spec, base, counts, severe, sorted(injections, key=lambda i: i.start))
+    return Synthetic(spec, base, null * day, mean * day, counts, severe, sorted(injections, key=lambda i: i.start))
 
 
 def replay(data: Synthetic, settings: WarningSettings) -> Outcome:
@@ -137,9 +144,8 @@ def replay(data: Synthetic, settings: WarningSettings) -> Outcome:
         episodes: dict[str, Optional[Episode]] = {}
         marks = signalled.setdefault(c, [])
         for t in range(first + 1, hours + 1):  # a check at the end of every hour
-            cold = t < settings.cold_start_weeks * WEEK
             signals = {s.kind: s for s in evaluate(str(c), counts, severe, float(t), data.counts[c, t - 1],
-                                                   data.severe[c, t - 1], cold, settings)}
+                                                   data.severe[c, t - 1], float(t), settings)}
             if "volume_spike" in signals or "severe_burst" in signals:
                 marks.append(t)
             now = counts.at(float(t))
@@ -179,23 +185,117 @@ def false_per_month(outcome: Outcome, categories: int) -> float:
     return sum(outcome.false.values()) / categories / outcome.months
 
 
-def markdown(spec: Spec, outcome: Outcome) -> str:
+def band_label(low: float, high: float) -> str:
+    return f"{low:g}–{high:g}/h" if high != float("inf") else f"≥ {low:g}/h"
+
+
+@dataclass(frozen=True)
+class OracleResult:
+    """The oracle per category (its α's and expected false warnings) and per spike (P(warned))."""
+
+    per_category: list[oracle.Oracle]
+    spikes: list[tuple[Injection, float]]  # (spike, probability the oracle warns within 2 h)
+
+
+def run_oracle(data: Synthetic) -> OracleResult:
+    """The ORACLE of shop/warnings/oracle.py on the same year: each category's true means, its
+    own best (α₁, α₂) within ≤ 1 expected false warning a month over the measured weeks."""
+    spec = data.spec
+    first = spec.prehistory_weeks * int(WEEK)
+    per_category: list[oracle.Oracle] = []
+    spikes: list[tuple[Injection, float]] = []
+    for c in range(data.counts.shape[0]):
+        mine = [i for i in data.injections if i.category == c and i.kind == "spike"]
+        found = oracle.best(data.null_mean[c], data.true_mean[c], np.array([i.start for i in mine], dtype=np.int64),
+                            first, MONTH_HOURS)
+        per_category.append(found)
+        spikes += list(zip(mine, (float(p) for p in found.detection), strict=False))
+    return OracleResult(per_category, spikes)
+
+
+def comparison_by_band(outcome: Outcome, best: OracleResult) -> list[tuple[str, int, float, float]]:
+    """(band, spikes, our share warned within 2 h, the oracle's expected share) per band, then all."""
+    rows = []
+    for low, high in (*BANDS, (0.0, float("inf"))):
+        ours = [w for i, w in outcome.spikes if low <= i.baseline < high]
+        theirs = [p for i, p in best.spikes if low <= i.baseline < high]
+        label = band_label(low, high) if low else "all"
+        rows.append((label, len(ours), sum(ours) / max(len(ours), 1), sum(theirs) / max(len(theirs), 1)))
+    return rows
+
+
+def false_by_category(outcome: Outcome, categories: int) -> list[float]:
+    """False warnings per month of each category (every kind)."""
+    return [sum(n for (c, _), n in outcome.false.items() if c == category) / outcome.months
+            for category in range(categories)]
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """A fresh shop's first `weeks` weeks, over several seeds (each a shop of its own)."""
+
+    spikes: int
+    warned: int
+    false_per_month: list[float]  # per category, over all the seeds
+
+
+def cold_start(spec: Spec, settings: WarningSettings, shops: int = 4, weeks: int = 4) -> ColdStart:
+    """`shops` fresh shops (seeds spec.seed, +1, …) with no history, replayed for `weeks` weeks."""
+    spikes = warned = 0
+    false = np.zeros(len(spec.peaks))
+    months = 0.0
+    for n in range(shops):
+        fresh = replace_settings(spec, seed=spec.seed + n, weeks=weeks, prehistory_weeks=0)
+        outcome = replay(synthesize(fresh), settings)
+        spikes += len(outcome.spikes)
+        warned += sum(w for _, w in outcome.spikes)
+        false += np.array(false_by_category(outcome, len(spec.peaks))) * outcome.months
+        months += outcome.months
+    return ColdStart(spikes, warned, [float(f) / months for f in false])
+
+
+def markdown(spec: Spec, outcome: Outcome, best: Optional[OracleResult] = None) -> str:
     lines = [f"Seed {spec.seed}; categories with peak baselines {', '.join(f'{p:g}' for p in spec.peaks)}/h; "
              f"{spec.weeks} measured weeks after {spec.prehistory_weeks} weeks of history; "
-             f"Poisson counts around a day-level gamma factor with CV {spec.day_cv:g}.", "",
-             "| baseline at spike start | spikes | warned within 2 h | share |", "|---|---:|---:|---:|"]
-    for label, total, warned in detection_by_band(outcome):
-        share = f"{warned / total:.1%}" if total else "–"
-        lines.append(f"| {label} | {total} | {warned} | {share} |")
-    lines += ["", "| category (peak/h) | false spike | false drift | false severe burst | false per month |",
-              "|---|---:|---:|---:|---:|"]
+             f"Poisson counts around a day-level gamma factor with CV {spec.day_cv:g}.", ""]
+    if best is None:
+        lines += ["| baseline at spike start | spikes | warned within 2 h | share |", "|---|---:|---:|---:|"]
+        for label, total, warned in detection_by_band(outcome):
+            share = f"{warned / total:.1%}" if total else "–"
+            lines.append(f"| {label} | {total} | {warned} | {share} |")
+    else:
+        lines += ["| baseline at spike start | spikes | ours: warned within 2 h | oracle (expected) | ours − oracle |",
+                  "|---|---:|---:|---:|---:|"]
+        for (label, total, warned), (_, _, ours, theirs) in zip(detection_by_band(outcome),
+                                                                 comparison_by_band(outcome, best), strict=True):
+            lines.append(f"| {label} | {total} | {warned} ({ours:.1%}) | {theirs:.1%} | "
+                         f"{100 * (ours - theirs):+.1f} points |")
+    lines += ["", "| category (peak/h) | false spike | false drift | false severe burst | false per month |"
+              + (" oracle α 1 h / 2 h | oracle false per month |" if best else ""),
+              "|---|---:|---:|---:|---:|" + ("---:|---:|" if best else "")]
     for c, peak in enumerate(spec.peaks):
         row = [outcome.false.get((c, k), 0) for k in ("volume_spike", "volume_drift", "severe_burst")]
-        lines.append(f"| {c} ({peak:g}) | {row[0]} | {row[1]} | {row[2]} | {sum(row) / outcome.months:.2f} |")
+        line = f"| {c} ({peak:g}) | {row[0]} | {row[1]} | {row[2]} | {sum(row) / outcome.months:.2f} |"
+        if best:
+            o = best.per_category[c]
+            line += f" {o.alpha_one_hour:.1e} / {o.alpha_two_hours:.1e} | {o.false_per_month:.2f} |"
+        lines.append(line)
     drifts = sum(w for _, w in outcome.drifts)
-    lines += ["", f"False warnings per category per month: {false_per_month(outcome, len(spec.peaks)):.2f}. "
+    lines += ["", f"False warnings per category per month: {false_per_month(outcome, len(spec.peaks)):.2f} "
+              f"(highest category {max(false_by_category(outcome, len(spec.peaks))):.2f}). "
               f"Drifts warned while they lasted: {drifts}/{len(outcome.drifts)}. "
               f"Warnings opened in all: {outcome.warnings} over {outcome.months:.1f} months."]
+    return "\n".join(lines)
+
+
+def cold_markdown(spec: Spec, before: ColdStart, after: ColdStart, shops: int, weeks: int) -> str:
+    lines = [f"Cold start: {shops} fresh shops (seeds {spec.seed}…{spec.seed + shops - 1}), no history, "
+             f"their first {weeks} weeks.", "",
+             "| rule | spikes | warned within 2 h | false per month, by category (peak/h) |", "|---|---:|---:|---|"]
+    for name, cold in (("before: EARS C2 all along (cold_days: 0)", before),
+                       ("after: EARS C2 in the first day, then the same hours on previous days", after)):
+        per = ", ".join(f"{f:.2f} ({p:g})" for f, p in zip(cold.false_per_month, spec.peaks, strict=False))
+        lines.append(f"| {name} | {cold.spikes} | {cold.warned} ({cold.warned / max(cold.spikes, 1):.1%}) | {per} |")
     return "\n".join(lines)
 
 
@@ -203,10 +303,15 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=Spec.seed)
     parser.add_argument("--weeks", type=int, default=Spec.weeks)
-    parser.add_argument("--cold-start", action="store_true", help="a fresh shop: no history before the measured weeks")
+    parser.add_argument("--shops", type=int, default=4, help="fresh shops in the cold-start section")
     args = parser.parse_args(argv)
-    spec = Spec(seed=args.seed, weeks=args.weeks, prehistory_weeks=0 if args.cold_start else Spec.prehistory_weeks)
-    print(markdown(spec, replay(synthesize(spec), load_settings())))
+    settings = load_settings()
+    spec = Spec(seed=args.seed, weeks=args.weeks)
+    data = synthesize(spec)
+    print(markdown(spec, replay(data, settings), run_oracle(data)))
+    print()
+    before = cold_start(spec, replace_settings(settings, cold_days=0), args.shops)
+    print(cold_markdown(spec, before, cold_start(spec, settings, args.shops), args.shops, 4))
 
 
 if __name__ == "__main__":

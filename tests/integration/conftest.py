@@ -178,7 +178,8 @@ def start_stack(var: Path, inbox: Inbox, **env: str) -> Stack:
                   handoff_port=handoff_port, redis_url=f"redis://localhost:{free_port()}/0", var_dir=var,
                   callback_url=inbox.url,
                   env={"HANDOFF_SLA_TICK": "0.5", "HANDOFF_PRESENCE_TTL": "3600", "CORS_ORIGINS": origins,
-                       **ROOMY_LIMITS, **env})
+                       # the trainers' labels go to the test's folder, never into the repository's nlu_data/
+                       "TRAINING_REVIEW_DIR": str(var / "review"), **ROOMY_LIMITS, **env})
     return stack.start()
 
 

@@ -12,6 +12,7 @@ Redis script.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -160,8 +161,8 @@ async def test_agent_replies_reach_widgets_on_every_worker(two_workers: Stack) -
             await browser.say(COMPLAINT)
         for browser in browsers:
             await browser.receives(lambda m: m.get("sender") == "bot" and bool(m.get("text")))
-        for browser in browsers:
-            assert events_paused(two_workers, browser.session_id), f"{browser.session_id} was not handed off"
+        for browser in browsers:  # the reply is emitted before the turn is saved: wait for the save
+            assert await paused_soon(two_workers, browser.session_id), f"{browser.session_id} was not handed off"
 
         rasa = RasaClient(two_workers.rasa_url, two_workers.auth_token)
         try:
@@ -178,6 +179,20 @@ async def test_agent_replies_reach_widgets_on_every_worker(two_workers: Stack) -
     finally:
         for browser in browsers:
             await browser.client.disconnect()
+
+
+async def paused_soon(stack: Stack, sender: str, timeout: float = 20) -> bool:
+    """Whether the conversation is paused within `timeout` s.
+
+    Rasa sends the bot's messages to the channel while it runs the action, and saves the turn
+    (with its pause) after the last action; a widget can read the reply before the store has it.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not events_paused(stack, sender):
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.2)
+    return True
 
 
 def events_paused(stack: Stack, sender: str) -> bool:

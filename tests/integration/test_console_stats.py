@@ -30,6 +30,7 @@ from playwright.sync_api import Page, expect
 from core.vocabulary import CLOSED, SEVERITIES
 from handoff.clock import FakeClock
 from handoff.sla import SlaPolicy
+from handoff.stats.rollup import forget
 from handoff.store import CaseStore
 from handoff.store.alerts import WarningFacts
 from tests.integration import test_console
@@ -139,6 +140,7 @@ def seed_week(stack: Stack) -> Week:
         if seed.rating is not None:
             store.rate(case.id, seed.rating)
         ids[seed] = case.id
+    forget(store.engine, settings.handoff_tz)  # history written with a past clock: the rollup must look again
     store.engine.dispose()
     return Week(start, start + timedelta(days=6), zone, ids)
 
@@ -150,6 +152,11 @@ def week(stack: Stack) -> Week:
 
 def option(page: Page, chart: str) -> dict[str, Any]:
     return dict(page.evaluate(OPTION, chart))
+
+
+def day_totals(chart: dict[str, Any]) -> list[int]:
+    """Cases per day of the daily chart, whose bars are stacked by severity."""
+    return [sum(values) for values in zip(*(series["data"] for series in chart["series"]), strict=True)]
 
 
 def click_bar(page: Page, chart: str, series: int, index: int) -> None:
@@ -195,7 +202,7 @@ def test_supervisor_reads_filters_and_drills_into_the_statistics(
     expect(page.locator("#kpis .kpi")).to_have_count(9)
     days = option(page, "chart-by-day")
     assert days["xAxis"][0]["data"][-1] == datetime.now(week.zone).date().isoformat()
-    assert days["series"][0]["data"][-1] >= 1
+    assert day_totals(days)[-1] >= 1
     assert page.evaluate("typeof echarts.version") == "string"
 
     # The seeded week: every chart shows exactly its figures.
@@ -207,9 +214,11 @@ def test_supervisor_reads_filters_and_drills_into_the_statistics(
     expect(page.locator("#range")).to_contain_text(f"{week.start.isoformat()} 至 {week.end.isoformat()}")
     days = option(page, "chart-by-day")
     per_day = Counter(week.day(s) for s in current)
-    assert dict(zip(days["xAxis"][0]["data"], days["series"][0]["data"], strict=True)) == {
+    assert dict(zip(days["xAxis"][0]["data"], day_totals(days), strict=True)) == {
         (week.start + timedelta(days=d)).isoformat(): per_day.get((week.start + timedelta(days=d)).isoformat(), 0)
         for d in range(7)}
+    severe = next(series for series in days["series"] if series["id"] == "severity:severe")["data"]
+    assert severe == [sum(1 for s in current if s.day == d and s.severity == "severe") for d in range(7)]  # stacked
     categories = option(page, "chart-by-category")
     keys = categories["yAxis"][0]["data"]
     assert dict(zip(keys, categories["series"][0]["data"], strict=True)) == Counter(s.category for s in current)
@@ -237,7 +246,7 @@ def test_supervisor_reads_filters_and_drills_into_the_statistics(
     loads = show_week(page, week, loads, "complain_refund")
     refunds = [s for s in current if s.category == "complain_refund"]
     expect(page.locator('#kpis [data-kpi="cases"] .kpi-value')).to_have_text(str(len(refunds)))
-    assert sum(option(page, "chart-by-day")["series"][0]["data"]) == len(refunds)
+    assert sum(day_totals(option(page, "chart-by-day"))) == len(refunds)
     assert option(page, "chart-by-category")["yAxis"][0]["data"] == ["complain_refund"]
 
     # A range the API refuses: its message, and the figures shown stay as they were.
@@ -258,23 +267,25 @@ def test_supervisor_reads_filters_and_drills_into_the_statistics(
     expect(page.locator("#drill-count")).to_have_text("共 4 条")
 
     busiest = week.start + timedelta(days=1)
-    click_bar(page, "chart-by-day", 0, 1)
+    stacks = [series["id"] for series in option(page, "chart-by-day")["series"]]  # the day's bar, by severity
+    click_bar(page, "chart-by-day", stacks.index("severity:general"), 1)
     expect(page.locator("#drill-what")).to_contain_text(busiest.isoformat())
-    expect(rows).to_have_count(3)
-    assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.caseId)")) == week.ids_where(day=1)
+    expect(rows).to_have_count(2)
+    assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.caseId)")) == week.ids_where(day=1, severity="general")
 
     matrix_keys = option(page, "chart-category-severity")["xAxis"][0]["data"]
     click_bar(page, "chart-category-severity", 1, matrix_keys.index("complain_refund"))  # series 1: important
+    expect(page.locator("#drill-what")).to_contain_text("重要")  # the new drill-down is drawn (the last had 2 rows too)
     expect(rows).to_have_count(2)
     assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.caseId)")) == week.ids_where(
         category="complain_refund", severity="important")
 
     x, y = page.evaluate(CELL_CENTRE, ["chart-heatmap", 14, dow])
     page.mouse.click(x, y)
+    expect(page.locator("#drill-what")).to_contain_text("14:00")  # drawn (the matrix drill before it has two rows too)
     expect(rows).to_have_count(2)
     assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.caseId)")) == week.ids_where(
         category="complain_product_quality")
-    expect(page.locator("#drill-what")).to_contain_text("14:00")
     expect(rows.first.locator("td").nth(1)).to_contain_text("14:07")  # in the shop's zone, as the cell
     page.mouse.move(0, 0)  # no tooltip in the picture
     console.shot("stats")
@@ -310,6 +321,9 @@ def test_supervisor_reads_filters_and_drills_into_the_statistics(
     expect(page.locator("h1")).to_have_text("统计与报表")
     expect(page.locator('#kpis [data-kpi="cases"] .kpi-label')).to_have_text("工单数")
     assert option(page, "chart-by-category")["series"][1]["name"] == "上期"
+    # the names shared with the reports (core/labels.py, GET /console/labels.json)
+    expect(page.locator('#f-category option[value="complain_refund"]')).to_have_text("退款")
+    expect(page.locator('#f-channel option[value="telegram"]')).to_have_text("Telegram")
     page.click("#lang-switch")
     expect(page.locator("h1")).to_have_text("Statistics and reports")
     expect(page.locator('#kpis [data-kpi="cases"] .kpi-label')).to_have_text("Cases")
@@ -407,6 +421,7 @@ def test_a_spike_warning_is_acknowledged_and_reviewed(stack: Stack, supervisor: 
     expect(item.locator(".alert-status")).to_have_text("已复盘")
     page.click("#lang-switch")
     expect(item.locator(".warn-level")).to_have_text("severe warning (严重预警)")
+    expect(item.locator(".warn-category")).to_have_text("billing")
     expect(item.locator(".alert-status")).to_have_text("reviewed")
     expect(item.locator(".reviewed-by")).to_contain_text("reviewed by warn-boss")
     assert console.errors == [] and console.dialogs == []

@@ -92,13 +92,15 @@ def test_rasa_http_api_rest_channel_and_action_server_are_internal(front: Nginx,
 def test_customers_get_the_widget_agents_get_the_console_on_their_own_port(front: Nginx, stack: Stack) -> None:
     status, body = request(f"{front.url}/widget/")
     assert status == 200 and b"<html" in body.lower()
-    for path in ("/console/", "/queue", "/cases", "/me", "/events", "/openapi.json"):
+    for path in ("/console/", "/queue", "/cases", "/me", "/events", "/openapi.json", "/stats", "/reports"):
         assert request(f"{front.url}{path}")[0] == 404, path  # not on the public port
     status, body = request(f"{front.agents_url}/console/")
     assert status == 200 and b"<html" in body.lower()
-    status, _ = request(f"{front.agents_url}/queue")
-    assert status == 401  # the handoff service's own answer: the agent API is there, behind its tokens
+    for path in ("/queue", "/stats", "/stats/export", "/reports", "/training/inbox", "/console/labels.json"):
+        status, _ = request(f"{front.agents_url}{path}")  # the handoff service's own answer: the agent
+        assert status == (200 if path.endswith(".json") else 401), path  # API is there, behind its tokens
     assert request(f"{front.agents_url}/widget/")[0] == 404
+    assert request(f"{front.agents_url}/models/current.tar.gz")[0] == 404  # a model is for Rasa on loopback only
     assert request(f"{stack.handoff_url}/health")[0] == 200
     assert request(f"{front.url}/health")[0] == 404 and request(f"{front.agents_url}/health")[0] == 404
 

@@ -115,7 +115,8 @@ def test_measurement_sets_are_not_copied(tmp_path: Path) -> None:
 
 
 def test_severity_labels_agree_with_the_grading_rules() -> None:
-    """Severe exactly when the risk lexicon finds a severe signal; upset complaints never general.
+    """Severe exactly when the risk lexicon finds a severe signal or the trainer labelled one
+    (`risk: kind`, the paraphrases the lexicon lacks); upset complaints never general.
 
     The rules give these parts of the level (shop/severity.py); only minor vs material is learned.
     """
@@ -128,7 +129,9 @@ def test_severity_labels_agree_with_the_grading_rules() -> None:
         if label is None or not intent.startswith("complain_"):
             continue
         base = Impact("general" if label == "general" else "important", 1.0)
-        graded = grade(intent, metadata.get("emotion"), 1.0, risks(text), impact=base).level
+        labelled = metadata.get("risk")
+        kinds = [labelled] if isinstance(labelled, str) and labelled != "none" else []
+        graded = grade(intent, metadata.get("emotion"), 1.0, risks(text) + kinds, impact=base).level
         if graded != label:
             disagreements.append((text, intent, metadata, graded))
     assert not disagreements, f"{len(disagreements)} disagreements, e.g. {disagreements[:8]}"

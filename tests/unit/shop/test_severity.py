@@ -73,3 +73,10 @@ def test_a_complaint_recognised_by_wording_is_graded_as_a_general_complaint() ->
 def test_asking_a_third_time_is_severe_even_as_a_plain_question() -> None:
     g = grade("query_order_status", "anger", 0.8, risks("这是我第三次问了，订单到底到哪了"))
     assert g.level == "severe" and "risk:repeat_contact" in g.reasons
+
+
+def test_only_sure_anger_makes_an_important_complaint_a_handoff() -> None:
+    """A calm customer whose words lean a little towards anger is registered and offered a person."""
+    assert route("important", "anger", "complain_refund", emotion_confidence=0.9).action == "handoff"
+    assert route("important", "anger", "complain_refund", emotion_confidence=0.3).action == "register_case"
+    assert route("severe", "neutral", "complain_refund", emotion_confidence=0.3).action == "handoff"

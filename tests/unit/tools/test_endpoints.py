@@ -31,7 +31,8 @@ def test_rasa_reads_the_redis_stores_with_their_own_databases(tmp_path: Path) ->
 def test_the_sql_tracker_store_takes_the_database_url_whole(tmp_path: Path) -> None:
     url = "postgresql+psycopg2://shop:s3cret@db:5432/shop"
     got = read(tmp_path, endpoints.render("http://a/webhook", "redis://localhost", database_url=url))
-    assert got.tracker_store is not None and got.tracker_store.type == "sql" and got.tracker_store.url == url
+    assert got.tracker_store is not None and got.tracker_store.url == url
+    assert got.tracker_store.type == "bot.tracker_store.DurableSQLTrackerStore"
     with pytest.raises(ValueError):
         endpoints.render("http://a/webhook", "redis://localhost")  # the default store needs DATABASE_URL
 

@@ -4,7 +4,21 @@ from pathlib import Path
 
 import pytest
 
-from tools.evaluate import EvaluationError, check_gates, evaluate, main, prediction_from_parse, read_rows, score
+from tools.evaluate import (
+    EvaluationError,
+    Prediction,
+    check_gates,
+    evaluate,
+    main,
+    prediction_from_parse,
+    read_rows,
+    score,
+)
+
+
+def prediction(intent: str, handoff: bool) -> Prediction:
+    return Prediction(text="", intent=intent, intent_confidence=0.9, emotion="neutral", emotion_confidence=0.9,
+                      severity="none", severity_reasons=[], handoff=handoff, complaint=False)
 
 
 def test_scores_accuracy_macro_f1_and_confusion() -> None:
@@ -45,3 +59,20 @@ def test_bad_files_get_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main([str(bad)]) == 2
     assert "bad.jsonl:2" in capsys.readouterr().err
     assert main([str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_out_of_scope_rows_are_scored_by_where_they_were_sent() -> None:
+    rows = [{"text": "how much has the dow changed today", "intent": "out_of_scope", "handoff": False, "lang": "en"},
+            {"text": "who is the best real estate agent", "intent": "out_of_scope", "handoff": False, "lang": "en"},
+            {"text": "tell me a joke", "intent": "out_of_scope", "handoff": False, "lang": "en"},
+            {"text": "where is my order", "intent": "query_order_status", "handoff": False, "lang": "en"}]
+    predictions = [prediction("out_of_scope", handoff=False), prediction("nlu_fallback", handoff=False),
+                   prediction("request_human", handoff=True), prediction("query_order_status", handoff=False)]
+    report = evaluate(rows, predictions)
+    scope = report["fields"]["scope"]
+    assert scope["n"] == 3 and scope["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    assert scope["worst_mistakes"][0]["predicted"] == "request_human"
+    assert report["fields"]["handoff"]["specificity"] == 0.75  # one false handoff in four
+    assert check_gates(report, ["scope=0.9"]) == ["scope [en]: accuracy 0.6667 < 0.9"]
+    assert check_gates(report, ["handoff:specificity=0.99"]) == ["handoff [en]: specificity 0.7500 < 0.99"]
+    assert check_gates(report, ["handoff:specificity=0.7"]) == []

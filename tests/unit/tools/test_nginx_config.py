@@ -25,6 +25,8 @@ def test_public_block_has_only_customer_doors_and_agents_block_the_console(tmp_p
         "/webhooks/rest/", "/webhooks/callback/", "/webhooks/", "/socket.io/", "/widget/", "/widget", "/"}
     assert "console" not in public.replace("console and API", "") and "queue" not in public
     assert "/console/" in agents and "queue|cases|alerts" in agents and "/socket.io/" not in agents
+    assert "|stats|reports|training|" in agents  # the statistics and trainer pages read them through it too
+    assert "|models" not in agents and "/models" not in agents.replace("Not /models/", "")  # Rasa, on loopback, only
 
 
 def test_one_address_for_both_audiences_is_refused(tmp_path: Path) -> None:

@@ -42,3 +42,19 @@ def test_complaint_score_is_a_plain_float(pipeline: list[GraphComponent]) -> Non
     JSON of Rasa's tracker store, event broker and HTTP API refuse."""
     score = process(pipeline, "快递一周了还没到，气死我了").get("complaint_score")
     assert type(score) is float
+
+
+def test_the_complaint_head_may_read_more_features_than_the_emotion_head(tmp_path: Path) -> None:
+    """config.yml gives the complaint head the sentence encoder's vector and keeps the six-way
+    emotion head on n-grams; each head's weights match its own row, and both still answer."""
+    from bot.components.sentence_encoder import DIMENSIONS, SentenceEncoderFeaturizer
+
+    encoder = (SentenceEncoderFeaturizer, {"alias": "use", "cache_dir": str(tmp_path / "vectors")})
+    emotion = (EMOTION[0], {**EMOTION[1], "complaint_featurizers": ["ngrams", "use"]})
+    (tmp_path / "model").mkdir()
+    both = train_and_load(tmp_path / "model", [TOKENIZER, NGRAMS, encoder, emotion])
+    heads = both[-1]._heads
+    assert heads.complaint_w.shape[0] == heads.emotion_w.shape[0] + DIMENSIONS
+    assert parse(both, "快递一周了还没到，气死我了")["complaint_score"] > 0.5
+    assert parse(both, "我的订单到哪了")["complaint_score"] < 0.5
+    assert parse(both, "谢谢你们，服务很好")["emotion"]["name"] == "joy"

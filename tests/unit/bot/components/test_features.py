@@ -43,3 +43,14 @@ def test_reading_the_row_leaves_the_message_fingerprint_alone() -> None:
     assert sentence_features(message, ["ngrams"]) is not None
     message._cached_fingerprint = None  # recompute from the data rather than trusting the memo
     assert message.fingerprint() == before
+
+
+def test_dense_sentence_features_follow_the_sparse_row() -> None:
+    """The sentence encoder's vector (dense) is read beside the n-grams (sparse), in that order."""
+    message = Message.build(text="hi")
+    message.add_features(Features(scipy.sparse.coo_matrix(np.array([[0.0, 1.0]])), "sentence", TEXT, "ngrams"))
+    message.add_features(Features(np.array([[0.5, 0.25, 0.25]]), "sentence", TEXT, "use"))
+    row = sentence_features(message, ["ngrams", "use"])
+    assert row is not None and row.toarray().tolist() == [[0.0, 1.0, 0.5, 0.25, 0.25]]
+    only_ngrams = sentence_features(message, ["ngrams"])
+    assert only_ngrams is not None and only_ngrams.shape == (1, 2)

@@ -3,6 +3,7 @@ decision in the parse result, after the whole custom pipeline."""
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rasa.engine.graph import GraphComponent
@@ -90,3 +91,31 @@ def test_a_question_worded_as_a_complaint_is_flagged_but_not_graded(tmp_path: Pa
     assert result["severity"] == {"level": "none", "reasons": []}
     assert result["complaint"] is True
     assert result["route"]["action"] == "answer"
+
+
+def graded_with(tmp_path: Path, text: str, intent: str, emotion: str, risks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The grader's result for a message whose intent, emotion and risks are set by hand."""
+    *upstream, severity = train_and_load(tmp_path, [TOKENIZER, NGRAMS, SEVERITY])
+    message = process(upstream, text)
+    message.set(INTENT, {"name": intent, "confidence": 0.9}, add_to_output=True)
+    message.set(EMOTION_KEY, {"name": emotion, "confidence": 0.8}, add_to_output=True)
+    message.set(COMPLAINT_KEY, 0.05, add_to_output=True)
+    message.set(RISKS_KEY, risks, add_to_output=True)
+    severity.process([message])
+    return json.loads(json.dumps(message.as_dict(only_output_properties=True)))
+
+
+def test_a_risk_word_in_a_calm_question_is_another_sense(tmp_path: Path) -> None:
+    lawyer = [{"kind": "legal_threat", "terms": ["lawyer"]}]
+    result = graded_with(tmp_path, "my lawyer friend recommended you, how long is delivery", "query_shipping",
+                         "neutral", lawyer)
+    assert result["severity"] == {"level": "none", "reasons": []} and result["handoff"] is False
+
+
+def test_the_lexicon_still_counts_where_the_message_is_not_understood(tmp_path: Path) -> None:
+    letter = [{"kind": "legal_threat", "terms": ["律師"]}]
+    result = graded_with(tmp_path, "我方律師將於本週寄發存證信函", "out_of_scope", "neutral", letter)
+    assert result["severity"]["level"] == "severe" and result["handoff"] is True
+    worried = graded_with(tmp_path, "冒烟了怎么退货", "query_return_policy", "anxiety",
+                          [{"kind": "safety_health", "terms": ["冒烟"]}])
+    assert worried["severity"]["level"] == "severe"

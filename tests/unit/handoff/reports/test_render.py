@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import cast
 
+import pytest
+
+from core.labels import LABELS, bilingual
 from handoff.reports.render import render
 from handoff.reports.schedule import daily, weekly
 from tests.unit.handoff.reports.sample import page
@@ -60,3 +64,18 @@ def test_the_page_is_self_contained() -> None:
 def test_a_period_without_data_renders_dashes_not_errors() -> None:
     html = render({}, daily(date(2026, 11, 29)), GENERATED)
     assert "客服日报" in html and "—" in html
+
+
+def test_categories_severities_and_channels_are_called_what_the_console_calls_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report reads the one definition (core/labels.py), not a copy of it: a name changed
+    there is the name in the next report."""
+    data = page()
+    data["volume"]["by"]["channel"] = [{"key": "telegram", "count": 100, "previous": 80}]
+    html = render(data, weekly(date(2026, 11, 23)), GENERATED)
+    assert bilingual("category", "complain_refund") in html and "退款 refund" in html
+    assert "严重 severe" in html and "<td>Telegram</td>" in html
+    categories = cast(dict[str, dict[str, str]], LABELS["category"])
+    monkeypatch.setitem(categories, "complain_refund", {"zh": "退款纠纷", "en": "refund dispute"})
+    renamed = render(data, weekly(date(2026, 11, 23)), GENERATED)
+    assert "退款纠纷 refund dispute" in renamed and "退款 refund" not in renamed

@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from shop.warnings import CategoryHistory, WarningSettings, detect
 from tests.unit.shop.warnings.conftest import NOW, history
 
@@ -72,3 +74,31 @@ def test_a_slow_drift_is_a_general_warning() -> None:
     drift = [s for s in signals if s.kind == "volume_drift"]
     assert drift and drift[0].level == "general" and drift[0].method == "ewma"
     assert drift[0].observed > drift[0].threshold > drift[0].expected
+
+
+def test_a_young_shop_compares_with_the_same_hours_on_previous_days() -> None:
+    # five days of a quiet night (1/h) and a busy day (10/h): the morning ramp is ordinary traffic
+    young = history(5 / 7, daily(10), seed=3, noise=False)
+    morning = NOW.replace(hour=9)
+    assert detect(young, morning, 10, 0, SETTINGS) == []
+    signals = detect(young, morning, 30, 0, SETTINGS)
+    assert signals and signals[0].method == "farrington" and "previous days" in signals[0].detail
+
+
+def test_the_first_day_of_a_shop_uses_ears_c2() -> None:
+    hours = history(0.1, flat(1), seed=4)  # 16 hours of data
+    signals = detect(hours, NOW, 12, 0, SETTINGS)
+    assert signals and signals[0].method == "ears_c2"
+
+
+def test_a_busy_days_overdispersion_is_measured_across_the_week() -> None:
+    from shop.warnings.detector import dispersion
+    from shop.warnings.series import Series
+
+    rng = np.random.default_rng(8)
+    days = rng.gamma(25.0, 1 / 25.0, size=9 * 7)  # a day factor with CV 0.2: κ = 0.04
+    counts = rng.poisson(np.repeat(days, 24) * 10.0)
+    kappa = dispersion(Series(counts, NOW, 0.0), float(counts.size), SETTINGS)
+    assert 0.02 < kappa < 0.07
+    flat_counts = rng.poisson(np.full(9 * 168, 10.0))
+    assert dispersion(Series(flat_counts, NOW, 0.0), float(flat_counts.size), SETTINGS) < 0.01

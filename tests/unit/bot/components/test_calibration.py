@@ -1,0 +1,77 @@
+"""Calibration: out-of-fold scores, Platt scaling, the F-beta threshold and the reliability table,
+on synthetic data where the truth is known."""
+
+from typing import Callable
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from bot.components.calibration import best_threshold, calibrate, f_beta, out_of_fold, platt, reliability
+
+
+def overconfident(n: int = 4000, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Scores three times too steep: the true probability is sigmoid(score / 3)."""
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(0, 3, n)
+    labels = (rng.random(n) < 1 / (1 + np.exp(-scores / 3))).astype(int)
+    return scores, labels
+
+
+def test_platt_recovers_the_true_slope() -> None:
+    scores, labels = overconfident()
+    a, b = platt(scores, labels)
+    assert a == pytest.approx(1 / 3, abs=0.06)
+    assert b == pytest.approx(0, abs=0.15)
+
+
+def test_calibration_makes_predictions_match_observed_rates() -> None:
+    scores, labels = overconfident()
+    c = calibrate(scores, labels, beta=1.0)
+    assert c.brier < c.brier_uncalibrated
+    for row in c.reliability:
+        if row["n"] >= 100:
+            assert row["observed"] == pytest.approx(row["predicted"], abs=0.08)
+    assert c.probability(0.0) == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_smaller_beta_chooses_a_stricter_threshold() -> None:
+    scores, labels = overconfident()
+    probabilities = 1 / (1 + np.exp(-scores / 3))
+    strict, lenient = best_threshold(probabilities, labels, 0.5), best_threshold(probabilities, labels, 2.0)
+    assert strict > lenient
+    assert calibrate(scores, labels, beta=0.5).precision > calibrate(scores, labels, beta=2.0).precision
+
+
+def test_f_beta() -> None:
+    assert f_beta(0.5, 0.5, 1.0) == pytest.approx(0.5)
+    assert f_beta(1.0, 0.5, 0.5) > f_beta(0.5, 1.0, 0.5)
+    assert f_beta(0.0, 0.0, 1.0) == 0.0
+
+
+def test_out_of_fold_scores_come_from_models_that_never_saw_the_row() -> None:
+    # A memoriser: perfect on rows it saw, silent on others. Out of fold it knows nothing.
+    rows = np.arange(200).reshape(-1, 1)
+    labels = np.array([i % 2 for i in range(200)])
+
+    def fit(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        seen = {int(v): int(t) for v, t in zip(x.ravel(), y, strict=True)}
+        return lambda held: np.array([seen.get(int(v), -1) for v in held.ravel()], dtype=float)
+
+    assert set(out_of_fold(fit, rows, labels, folds=4).tolist()) == {-1.0}
+    assert set(out_of_fold(fit, rows, labels, folds=4, jobs=2).tolist()) == {-1.0}  # in worker processes too
+
+
+def test_out_of_fold_keeps_every_column_of_a_probability_matrix() -> None:
+    rng = np.random.default_rng(2)
+    rows = rng.normal(size=(150, 3))
+    labels = np.array(["a", "b", "c"] * 50)
+    scores = out_of_fold(lambda x, y: LogisticRegression().fit(x, y).predict_proba, rows, labels, folds=3)
+    assert scores.shape == (150, 3)
+    assert np.allclose(scores.sum(axis=1), 1.0)
+
+
+def test_reliability_bins() -> None:
+    table = reliability(np.array([0.05, 0.07, 0.95]), [0, 1, 1], bins=10)
+    assert table[0] == {"low": 0.0, "high": 0.1, "predicted": 0.06, "observed": 0.5, "n": 2}
+    assert table[-1]["n"] == 1 and table[-1]["observed"] == 1.0

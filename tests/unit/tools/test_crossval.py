@@ -1,0 +1,37 @@
+"""Cross-validation of the heads' settings: folds that hold out whole files, and the comparison
+with and without the sentence encoder's vector, on a small synthetic training set."""
+
+import numpy as np
+import scipy.sparse
+
+from tools.crossval import folds_of, run
+
+
+def synthetic() -> dict:
+    rng = np.random.default_rng(0)
+    examples, rows, vectors = [], [], []
+    for n in range(120):
+        complaint = n % 2 == 0
+        emotion = "anger" if complaint else "neutral"
+        intent = "complain_quality" if complaint else "query_order"
+        examples.append((f"text {n}", intent, emotion, f"file{n % 3}.yml"))
+        rows.append([1.0 if complaint else 0.0, rng.random()])
+        vectors.append([1.0 if complaint else -1.0, rng.random()])
+    return {"examples": examples, "ngrams": scipy.sparse.csr_matrix(np.array(rows)),
+            "lexicon": np.zeros((120, 1)), "vectors": np.array(vectors)}
+
+
+def test_folds_by_file_never_split_a_file() -> None:
+    files = [f"file{n % 4}.yml" for n in range(40)]
+    for train, test in folds_of(list(range(40)), files, 4):
+        assert not {files[i] for i in train} & {files[i] for i in test}
+
+
+def test_run_reports_each_encoder_weight_for_every_head() -> None:
+    results = run(synthetic(), cs=[1.0], weights=[0.2], complaint_cs=[1.0], folds=2,
+                  encoder_weights=[0.0, 1.0], by_file=True, intent=True)
+    assert [r["encoder_weight"] for r in results["emotion"]] == [0.0, 1.0]
+    assert [r["encoder_weight"] for r in results["intent"]] == [0.0, 1.0]
+    assert all(r["macro_f1"] == 1.0 for r in results["emotion"])  # the synthetic labels are separable
+    assert all(r["accuracy"] == 1.0 for r in results["intent"])
+    assert results["by_file"] is True

@@ -1,0 +1,101 @@
+"""The retraining gate (tools/retrain.py): a candidate that is worse where it matters is kept
+out, one that is as good or better gets in. Scores are made up here; the gate only compares."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tools.evaluate import Prediction, evaluate
+from tools.retrain import gate, passed, scores_from_reports
+
+CURRENT: dict[str, Any] = {
+    "languages": {
+        "en": {"intent_accuracy": 0.9537, "emotion_macro_f1": 0.8612, "severe_recall": 0.9756},
+        "zh-Hans": {"intent_accuracy": 0.9621, "emotion_macro_f1": 0.8803, "severe_recall": 1.0},
+        "zh-Hant": {"intent_accuracy": 0.9440, "emotion_macro_f1": 0.8511, "severe_recall": 0.975},
+    },
+    "severe_recall": 0.9833,
+}
+
+
+def candidate(**changes: float) -> dict[str, Any]:
+    """CURRENT with `language__metric=value` changes (and `severe_recall=` overall)."""
+    scores = copy.deepcopy(CURRENT)
+    for key, value in changes.items():
+        if "__" in key:
+            language, metric = key.split("__")
+            scores["languages"][language.replace("_", "-")][metric] = value
+        else:
+            scores[key] = value
+    return scores
+
+
+def failed(rules: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(r["metric"], r["language"]) for r in rules if not r["passed"]]
+
+
+def test_the_same_scores_pass_every_rule() -> None:
+    rules = gate(CURRENT, candidate())
+    assert passed(rules) and failed(rules) == []
+    # one rule per language and metric, and severe recall overall
+    assert len(rules) == 3 * 3 + 1
+
+
+def test_better_scores_pass() -> None:
+    assert passed(gate(CURRENT, candidate(en__intent_accuracy=0.99, zh_Hant__emotion_macro_f1=0.9)))
+
+
+def test_an_intent_drop_of_more_than_a_point_in_one_language_blocks() -> None:
+    rules = gate(CURRENT, candidate(zh_Hant__intent_accuracy=0.9330))
+    assert not passed(rules)
+    assert failed(rules) == [("intent_accuracy", "zh-Hant")]
+    rule = next(r for r in rules if not r["passed"])
+    assert (rule["current"], rule["candidate"]) == (0.9440, 0.9330)
+
+
+def test_a_drop_of_exactly_one_point_is_allowed() -> None:
+    assert passed(gate(CURRENT, candidate(en__intent_accuracy=0.9437, en__emotion_macro_f1=0.8512)))
+
+
+def test_an_emotion_f1_drop_of_two_points_blocks() -> None:
+    assert failed(gate(CURRENT, candidate(zh_Hans__emotion_macro_f1=0.8603))) == [("emotion_macro_f1", "zh-Hans")]
+
+
+def test_any_severe_recall_drop_blocks_even_with_better_intents() -> None:
+    rules = gate(CURRENT, candidate(en__severe_recall=0.9512, severe_recall=0.9750, en__intent_accuracy=0.99))
+    assert failed(rules) == [("severe_recall", "en"), ("severe_recall", "all")]
+
+
+def test_a_language_the_candidate_was_not_scored_in_blocks() -> None:
+    scores = candidate()
+    del scores["languages"]["zh-Hant"]
+    assert set(failed(gate(CURRENT, scores))) == {("intent_accuracy", "zh-Hant"), ("emotion_macro_f1", "zh-Hant"),
+                                                  ("severe_recall", "zh-Hant")}
+
+
+def test_no_rules_is_no_pass() -> None:
+    assert not passed(gate({"languages": {}}, candidate()))
+
+
+def prediction(text: str, intent: str, emotion: str, severity: str) -> Prediction:
+    return Prediction(text=text, intent=intent, intent_confidence=0.9, emotion=emotion, emotion_confidence=0.9,
+                      severity=severity, severity_reasons=[], handoff=None, complaint=None)
+
+
+def test_scores_come_from_the_evaluation_reports_per_language() -> None:
+    intent_rows = [{"text": "where is my order", "intent": "ask_order_status", "lang": "en"},
+                   {"text": "退款", "intent": "ask_refund", "lang": "zh-Hans"}]
+    intent_preds = [prediction("where is my order", "ask_order_status", "neutral", "none"),
+                    prediction("退款", "greet", "neutral", "none")]
+    emotion_rows = [{"text": "it burned my kid", "emotion": "anger", "severity": "severe", "lang": "en"},
+                    {"text": "hi", "emotion": "neutral", "severity": "none", "lang": "en"}]
+    emotion_preds = [prediction("it burned my kid", "complain", "anger", "important"),
+                     prediction("hi", "greet", "neutral", "none")]
+    scores = scores_from_reports(evaluate(intent_rows, intent_preds), evaluate(emotion_rows, emotion_preds))
+    assert scores["languages"]["en"] == {"intent_accuracy": 1.0, "emotion_macro_f1": 1.0, "severe_recall": 0.0}
+    assert scores["languages"]["zh-Hans"]["intent_accuracy"] == 0.0
+    assert scores["severe_recall"] == 0.0
+    # the severe complaint the candidate missed is a failed rule against a model that caught it
+    assert ("severe_recall", "en") in failed(gate(candidate(), {**scores, "languages": {
+        **CURRENT["languages"], "en": scores["languages"]["en"]}}))

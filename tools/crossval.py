@@ -1,0 +1,178 @@
+"""Cross-validation of the emotion and complaint heads on the training data, for choosing their
+settings without looking at any dev or held-out set.
+
+Every training example is run through a trained model's pipeline once, to collect the rows the
+heads read (n-grams and lexicon counts); then k-fold cross-validation refits the heads for each
+setting tried and prints the out-of-fold figures: six-way emotion macro-F1, and the complaint
+head's F1 and precision at its calibrated threshold. The n-gram vocabulary is the trained
+model's, built from all the examples, so the figures are a little optimistic for every setting
+alike; they rank settings, they do not predict scores on text nobody here wrote.
+
+`--encoder-weight 0 1` compares the heads without and with the pretrained sentence vector
+(bot/components/sentence_encoder.py), scaled by each weight, and `--intent` adds the linear
+intent model's accuracy. Random folds put paraphrases written in one sitting on both sides;
+`--by-file` also holds out whole training files (grouped folds), which is the nearest the
+training data comes to text written elsewhere.
+
+    python -m tools.crossval [--model models/shop.tar.gz] [--C 4 8 16 32] [--lexicon-weight 0.2 0.5]
+    python -m tools.crossval --C 32 --encoder-weight 0 1 --by-file --intent
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import scipy.sparse
+
+from core.settings import ROOT
+
+RESULTS = ROOT / "results" / "crossval.json"
+
+
+def collect(model: Path) -> Dict[str, Any]:
+    """(text, intent, emotion) of every training example with the emotion head's two row parts."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.components import emotion
+    from bot.components.features import sentence_features
+    from tools.evaluate import ModelParser
+
+    captured: Dict[str, tuple[Any, Any, Any]] = {}
+    original = emotion.EmotionClassifier.process
+
+    def process(self: Any, messages: Any) -> Any:
+        heads = self._heads
+        for message in messages:
+            parts = self._parts(message, heads.matcher, heads.cue_kinds)
+            ngrams, vector = sentence_features(message, ["ngrams"]), sentence_features(message, ["use"])
+            if parts is not None and ngrams is not None:
+                captured[message.get("text")] = (ngrams, parts[1] / self._config["lexicon_weight"], vector)
+        return original(self, messages)
+
+    emotion.EmotionClassifier.process = process
+    examples = []
+    folders = [ROOT / "nlu_data" / "nlu", ROOT / "nlu_data" / "review"]
+    files = sorted(f for folder in folders if folder.is_dir() for f in folder.rglob("*.yml"))
+    for file in files:  # one file at a time, to know where each example was written
+        for message in load_data(str(file)).intent_examples:
+            label = emotion.example_label(message, emotion.EMOTION_KEY)
+            examples.append((message.get("text"), str(message.get("intent")), label, file.name))
+    parser = ModelParser(str(model))
+
+    async def parse_all() -> None:
+        for text, *_ in examples:
+            await parser.parse(text)
+
+    asyncio.run(parse_all())
+    emotion.EmotionClassifier.process = original
+    kept = [e for e in examples if e[0] in captured]
+    vectors = [captured[e[0]][2] for e in kept]
+    return {"examples": kept, "ngrams": scipy.sparse.vstack([captured[e[0]][0] for e in kept]).tocsr(),
+            "lexicon": np.vstack([captured[e[0]][1] for e in kept]),
+            "vectors": None if any(v is None for v in vectors) else scipy.sparse.vstack(vectors).toarray()}
+
+
+def folds_of(labels: List[Any], groups: Optional[List[str]], folds: int) -> List[tuple[np.ndarray, np.ndarray]]:
+    """Stratified random folds, or folds that keep every training file on one side."""
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    if groups is None:
+        return list(StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels))
+    return list(GroupKFold(folds).split(np.zeros(len(labels)), labels, groups))
+
+
+
+def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_cs: List[float],
+        folds: int, encoder_weights: Optional[List[float]] = None, by_file: bool = False,
+        intent: bool = False) -> Dict[str, Any]:
+    from sklearn.svm import LinearSVC
+
+    from bot.components.calibration import Logistic, calibrate, out_of_fold
+    from bot.components.emotion import macro_f1
+
+    examples = data["examples"]
+    labelled = [i for i, e in enumerate(examples) if e[2]]
+    emotions = [examples[i][2] for i in labelled]
+    complaints = [int(e[1].startswith("complain_")) for e in examples]
+    intents = [e[1] for e in examples]
+    files = [e[3] for e in examples]
+    results: Dict[str, Any] = {"folds": folds, "by_file": by_file, "examples": len(examples),
+                               "emotion_examples": len(labelled), "emotion": [], "complaint": [], "intent": []}
+    if encoder_weights and data["vectors"] is None:
+        raise SystemExit("error: the model has no sentence encoder features (alias `use`) to weigh")
+    emotion_splits = folds_of(emotions, [files[i] for i in labelled] if by_file else None, folds)
+    complaint_splits = folds_of(complaints, files if by_file else None, folds)
+    choices: List[Optional[float]] = [None] if not encoder_weights else list(encoder_weights)
+    for encoder in choices:
+        dense = [] if not encoder else [scipy.sparse.csr_matrix(encoder * data["vectors"])]
+        tag = "" if encoder is None else f" encoder_weight={encoder:<4}"
+        if intent:
+            matrix = scipy.sparse.hstack([data["ngrams"], *dense]).tocsr()
+            target = np.asarray(intents)
+            predicted = np.empty(len(target), dtype=object)
+            for train, test in folds_of(intents, files if by_file else None, folds):
+                model = LinearSVC(C=2.0, random_state=42).fit(matrix[train], target[train])
+                predicted[test] = model.predict(matrix[test])
+            accuracy = float(np.mean(predicted == target))
+            results["intent"].append({"encoder_weight": encoder, "accuracy": round(accuracy, 4)})
+            print(f"intent    {tag} accuracy {accuracy:.4f}", flush=True)
+        for weight in weights:
+            matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"]),
+                                          *dense]).tocsr()
+            for c in cs:
+                start = time.perf_counter()
+                probabilities = out_of_fold(Logistic(c, "predict_proba"), matrix[labelled], emotions,
+                                            splits=emotion_splits)
+                names = sorted(set(emotions))
+                f1 = macro_f1(emotions, [names[i] for i in probabilities.argmax(axis=1)])
+                results["emotion"].append({"C": c, "lexicon_weight": weight, "encoder_weight": encoder,
+                                           "macro_f1": round(f1, 4), "seconds": round(time.perf_counter() - start, 1)})
+                print(f"emotion    C={c:<5} lexicon_weight={weight:<4}{tag} macro-F1 {f1:.4f}", flush=True)
+            for c in complaint_cs:
+                scores = out_of_fold(Logistic(c, "decision_function"), matrix, complaints, splits=complaint_splits)
+                calibration = calibrate(scores, complaints, 1.0)
+                results["complaint"].append({"C": c, "lexicon_weight": weight, "encoder_weight": encoder,
+                                             "f1": calibration.f_beta, "precision": calibration.precision,
+                                             "recall": calibration.recall, "brier": calibration.brier})
+                print(f"complaint  C={c:<5} lexicon_weight={weight:<4}{tag} F1 {calibration.f_beta:.4f} "
+                      f"(P {calibration.precision:.3f} R {calibration.recall:.3f}, Brier {calibration.brier:.4f})",
+                      flush=True)
+    return results
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.crossval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="model archive (default: the trained models/shop.tar.gz)")
+    parser.add_argument("--C", type=float, nargs="+", default=[4.0, 8.0, 16.0, 32.0], help="emotion C values")
+    parser.add_argument("--complaint-C", type=float, nargs="+", default=[4.0])
+    parser.add_argument("--lexicon-weight", type=float, nargs="+", default=[0.2])
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--encoder-weight", type=float, nargs="+",
+                        help="weights of the sentence encoder's vector to compare (0: without it)")
+    parser.add_argument("--by-file", action="store_true", help="folds hold out whole training files")
+    parser.add_argument("--intent", action="store_true", help="also the linear intent model's accuracy")
+    args = parser.parse_args(argv)
+    from tools.train import model_path
+
+    model = args.model or Path(model_path())
+    if not model.exists():
+        print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
+        return 2
+    results = run(collect(model), args.C, args.lexicon_weight, args.complaint_C, args.folds,
+                  args.encoder_weight, args.by_file, args.intent)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written: {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
