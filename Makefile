@@ -66,7 +66,7 @@ evaluate-bitext: train ## score ../shared/data/en_intent_bitext_dev.jsonl (measu
 	$(PY) -m tools.evaluate ../shared/data/en_intent_bitext_dev.jsonl
 
 integration: train ## end-to-end tests against the real running processes (the fuzz runs in `make fuzz`)
-	$(PY) -m pytest -q tests/integration --ignore=tests/integration/test_fuzz_agent_api.py
+	$(PY) -m pytest -q --durations=20 tests/integration --ignore=tests/integration/test_fuzz_agent_api.py
 
 fuzz: train ## property-based fuzz of the agent API from its /openapi.json on the real processes: no 5xx
 	$(PY) -m pytest -q tests/integration/test_fuzz_agent_api.py

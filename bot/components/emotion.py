@@ -220,7 +220,7 @@ class EmotionClassifier(PickledComponent[_Heads]):
         report: Dict[str, Any] = {}
         if self._config["calibration_folds"] >= 2:
             complaint_calibration, negative_calibration, report = self._calibrate(
-                emotion_matrix, emotions, all_matrix, complaints)
+                emotion_matrix, emotions, all_matrix, complaints, emotion, complaint)
         return self._persist(_Heads(cues, emotion, complaint, self._config["polarity"], complaint_calibration,
                                     negative_calibration, report))
 
@@ -234,11 +234,14 @@ class EmotionClassifier(PickledComponent[_Heads]):
 
     def _calibrate(self, emotion_matrix: scipy.sparse.csr_matrix, emotions: List[str],
                    all_matrix: scipy.sparse.csr_matrix,
-                   complaints: List[int]) -> tuple[Calibration, Calibration, Dict[str, Any]]:
-        """Out-of-fold scores of both heads, Platt scaling and thresholds; the figures for the docs."""
+                   complaints: List[int], emotion: LogisticRegression,
+                   complaint: LogisticRegression) -> tuple[Calibration, Calibration, Dict[str, Any]]:
+        """Out-of-fold scores of both heads (each fold starting from the head fitted on all rows),
+        Platt scaling and thresholds; the figures for the docs."""
         folds, seed, jobs = self._config["calibration_folds"], self._config["random_seed"], self._config["jobs"]
-        complaint_fit = Logistic(self._config["complaint_C"], "decision_function", seed)
-        emotion_fit = Logistic(self._config["C"], "predict_proba", seed)
+        complaint_fit = Logistic(self._config["complaint_C"], "decision_function", seed,
+                                 Logistic.starting_from(complaint))
+        emotion_fit = Logistic(self._config["C"], "predict_proba", seed, Logistic.starting_from(emotion))
         complaint_scores = out_of_fold(complaint_fit, all_matrix, complaints, folds, seed, jobs)
         complaint_calibration = calibrate(complaint_scores, complaints, self._config["complaint_beta"])
         labels = sorted(set(emotions))

@@ -88,8 +88,8 @@ class RiskExtractor(PickledComponent[RiskState]):
                 folds = self._config["calibration_folds"]
                 if folds >= 2 and sum(labels) >= 2 * folds:
                     seed = self._config["random_seed"]
-                    scores = out_of_fold(Logistic(self._config["C"], "decision_function", seed), matrix, labels,
-                                         folds, seed, self._config["jobs"])
+                    fold_fit = Logistic(self._config["C"], "decision_function", seed, Logistic.starting_from(model))
+                    scores = out_of_fold(fold_fit, matrix, labels, folds, seed, self._config["jobs"])
                     models[kind] = (weights, bias, calibrate(scores, labels, self._config["beta"]))
                 else:
                     models[kind] = (weights, bias)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from bot.components.calibration import best_threshold, calibrate, f_beta, out_of_fold, platt, reliability
+from bot.components.calibration import Logistic, best_threshold, calibrate, f_beta, out_of_fold, platt, reliability
 
 
 def overconfident(n: int = 4000, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +69,29 @@ def test_out_of_fold_keeps_every_column_of_a_probability_matrix() -> None:
     scores = out_of_fold(lambda x, y: LogisticRegression().fit(x, y).predict_proba, rows, labels, folds=3)
     assert scores.shape == (150, 3)
     assert np.allclose(scores.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_folds_started_from_the_full_head_score_as_folds_started_cold(classes: int) -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(600, 20))
+    labels = (rows[:, :classes].argmax(axis=1) + (rng.random(600) < 0.1)) % classes
+    full = LogisticRegression(C=8.0, class_weight="balanced", max_iter=3000).fit(rows, labels)
+    output = "decision_function" if classes == 2 else "predict_proba"
+    cold = out_of_fold(Logistic(8.0, output), rows, labels, folds=4)
+    warm = out_of_fold(Logistic(8.0, output, start=Logistic.starting_from(full)), rows, labels, folds=4)
+    assert np.allclose(cold, warm, atol=1e-3)
+
+
+def test_a_fold_without_one_of_the_classes_starts_cold() -> None:
+    rng = np.random.default_rng(4)
+    rows = rng.normal(size=(90, 4))
+    labels = np.array([0, 1, 2] * 30)
+    full = LogisticRegression().fit(rows, labels)
+    two_classes = labels != 2  # this fold's rows hold two classes; the full head has three rows
+    predict = Logistic(1.0, "decision_function", start=Logistic.starting_from(full))(rows[two_classes],
+                                                                                     labels[two_classes])
+    assert predict(rows[:5]).shape == (5,)
 
 
 def test_reliability_bins() -> None:
