@@ -75,27 +75,35 @@ def binary(gold: list[bool], predicted: list[bool]) -> dict[str, float]:
 
 
 class Timer:
-    """Accumulates the time of the wrapped `process` calls per parsed message."""
+    """Accumulates the time of the wrapped `process` calls per parsed message, in all and per
+    component (the sentence encoder is Issue 14's own added cost; the others are Issue 3's)."""
 
     def __init__(self) -> None:
-        self.current = 0.0
+        self.current: dict[str, float] = {}
         self.samples: list[float] = []
+        self.by_component: dict[str, list[float]] = {}
 
     def wrap(self, cls: type) -> None:
         original = cls.process  # type: ignore[attr-defined]
+        name = cls.__name__
 
         def timed(instance: Any, messages: Any) -> Any:
             start = time.perf_counter()
             try:
                 return original(instance, messages)
             finally:
-                self.current += time.perf_counter() - start
+                self.current[name] = self.current.get(name, 0.0) + time.perf_counter() - start
 
         cls.process = timed  # type: ignore[attr-defined]
 
+    def reset(self) -> None:
+        self.current = {}
+
     def next_message(self) -> None:
-        self.samples.append(self.current * 1000.0)
-        self.current = 0.0
+        self.samples.append(sum(self.current.values()) * 1000.0)
+        for name, seconds in self.current.items():
+            self.by_component.setdefault(name, []).append(seconds * 1000.0)
+        self.current = {}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -114,7 +122,7 @@ async def our_predictions(model: str, texts: list[str], timer: Timer) -> tuple[l
         timer.wrap(cls)
     parser = ModelParser(model)
     await parser.parse("预热 warm up")
-    timer.current = 0.0
+    timer.reset()
     parses, totals = [], []
     for text in texts:
         start = time.perf_counter()
@@ -180,6 +188,9 @@ def measure(model: str, limit: Optional[int]) -> dict[str, Any]:
     report["cost_ms"] = {
         "new_components_p50": round(statistics.median(timer.samples), 3),
         "new_components_p99": round(percentile(timer.samples, 0.99), 3),
+        "components": {name: {"p50": round(statistics.median(values), 3),
+                              "p99": round(percentile(values, 0.99), 3)}
+                       for name, values in sorted(timer.by_component.items())},
         "whole_parse_p50": round(statistics.median(totals), 3),
         "whole_parse_p99": round(percentile(totals, 0.99), 3),
         "snownlp_mean": round(snow_ms, 3),
@@ -235,6 +246,7 @@ def render(report: dict[str, Any]) -> str:
             "| measure | p50 ms | p99 ms |", "|---|---|---|",
             f"| new components (sentence encoder + risk + emotion + severity), inside the pipeline | "
             f"{cost['new_components_p50']:.3f} | {cost['new_components_p99']:.3f} |",
+            *[f"| {name} alone | {c['p50']:.3f} | {c['p99']:.3f} |" for name, c in cost.get("components", {}).items()],
             f"| whole in-process parse (for scale) | {cost['whole_parse_p50']:.2f} | {cost['whole_parse_p99']:.2f} |",
             f"| SnowNLP sentiment (mean) | {cost['snownlp_mean']:.2f} | – |", "",
             f"{cost['messages']} messages. The Weibo posts are not messages to a service desk: they show how far "
