@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup spacy train run nginx test lint typecheck validate unit stories evaluate evaluate-bitext \
-        integration fuzz benchmark benchmark-emotion benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean \
+        integration fuzz benchmark benchmark-emotion benchmark-cost benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean \
         retrain models rollback calibration crossval
 
 help: ## list the targets
@@ -78,6 +78,9 @@ benchmark: train ## load benchmark vs a plain `rasa init` bot; writes docs/bench
 
 benchmark-emotion: train ## complaint and emotion vs SnowNLP on ../shared/data, added cost per message
 	$(PY) -m benchmarks.emotion
+
+benchmark-cost: train ## cost per message of each new NLU component, on our own held-out files (reads no dev set)
+	$(PY) -m benchmarks.emotion --cost-only
 
 benchmark-handoff: train ## handoff latencies and 50-agent claims/s, SQLite and PostgreSQL side by side
 	$(PY) -m benchmarks.handoff
