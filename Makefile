@@ -55,6 +55,8 @@ evaluate: train ## score the held-out files; per-language gates (intent; emotion
 	$(PY) -m tools.evaluate tests/data/heldout_out_of_scope.jsonl --gate scope=0.85 --gate handoff:specificity=0.95
 	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase.jsonl --gate severity:severe_recall=0.9 \
 		--gate handoff:specificity=0.85
+	@echo "second blind paraphrase file (tests/data/HELDOUT_PARAPHRASE.md, section 4): measured, not gated yet"
+	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase_b.jsonl
 
 calibration: train ## the complaint, negative-feeling and risk thresholds chosen on held-out folds; draws docs/calibration.png
 	$(PY) -m tools.calibration
