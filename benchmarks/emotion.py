@@ -110,6 +110,10 @@ class Timer:
         self.current = {}
 
 
+def p50_p99(values: list[float]) -> dict[str, float]:
+    return {"p50": round(statistics.median(values), 3), "p99": round(percentile(values, 0.99), 3)}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -192,9 +196,7 @@ def measure(model: str, limit: Optional[int]) -> dict[str, Any]:
     report["cost_ms"] = {
         "new_components_p50": round(statistics.median(timer.samples), 3),
         "new_components_p99": round(percentile(timer.samples, 0.99), 3),
-        "components": {name: {"p50": round(statistics.median(values), 3),
-                              "p99": round(percentile(values, 0.99), 3)}
-                       for name, values in sorted(timer.by_component.items())},
+        "components": {name: p50_p99(values) for name, values in sorted(timer.by_component.items())},
         "whole_parse_p50": round(statistics.median(totals), 3),
         "whole_parse_p99": round(percentile(totals, 0.99), 3),
         "snownlp_mean": round(snow_ms, 3),
@@ -266,8 +268,7 @@ def cost_only(model: str) -> dict[str, Any]:
     _, totals = asyncio.run(our_predictions(model, texts, timer))
     rows = {"all new components": timer.samples, **timer.by_component, "whole in-process parse": totals}
     return {"when": now(), "machine": machine(), "model": model, "messages": len(texts),
-            "cost_ms": {name: {"p50": round(statistics.median(values), 3), "p99": round(percentile(values, 0.99), 3)}
-                        for name, values in rows.items()}}
+            "cost_ms": {name: p50_p99(values) for name, values in rows.items()}}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
