@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from core.vocabulary import UPSET_CONFIDENCE, priority
+from core.vocabulary import HANDOFF_ANGER_CONFIDENCE, priority
 
 Action = Literal["handoff", "register_case", "answer_with_empathy", "offer_human", "callback", "answer"]
 
@@ -25,10 +25,10 @@ def route(level: str, emotion: str | None, intent: str, consecutive_fallbacks: i
           agents_available: bool = True, emotion_confidence: float = 1.0) -> Decision:
     """The routing table of SPEC section 4; no agent available turns a handoff into a callback.
 
-    "Important and upset" needs the anger to be as sure as the grader's upset threshold
-    (UPSET_CONFIDENCE): a calm customer whose words lean a little towards anger is registered and
+    "Important and upset" needs the anger to be sure (HANDOFF_ANGER_CONFIDENCE, chosen out of
+    fold for few false handoffs): a calm customer whose words lean towards anger is registered and
     offered a person, not handed to one."""
-    upset = emotion if emotion_confidence >= UPSET_CONFIDENCE else None
+    upset = emotion if emotion_confidence >= HANDOFF_ANGER_CONFIDENCE else None
     action, reason = _table(level, upset, intent, consecutive_fallbacks)
     if action == "handoff" and not agents_available:
         action, reason = "callback", reason + "; no agent available"

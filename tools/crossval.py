@@ -14,8 +14,15 @@ intent model's accuracy. Random folds put paraphrases written in one sitting on 
 `--by-file` also holds out whole training files (grouped folds), which is the nearest the
 training data comes to text written elsewhere.
 
+`--anger` chooses the anger confidence from which an important complaint is handed to a person
+(`core.vocabulary.HANDOFF_ANGER_CONFIDENCE`): the lowest on a grid at which, out of fold with whole
+files held out, at most `--anger-budget` of the complaints labelled with another emotion would be
+read as that sure of anger. It prints the precision and recall of anger among complaints at every
+step, with random folds too, for the docs.
+
     python -m tools.crossval [--model models/shop.tar.gz] [--C 4 8 16 32] [--lexicon-weight 0.2 0.5]
     python -m tools.crossval --C 32 --encoder-weight 0 1 --by-file --intent
+    python -m tools.crossval --C 32 --anger
 """
 
 from __future__ import annotations
@@ -89,6 +96,61 @@ def folds_of(labels: List[Any], groups: Optional[List[str]], folds: int) -> List
 
 
 
+ANGER_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+
+
+def anger_table(probabilities: np.ndarray, names: List[str], gold: List[str], complaint: List[bool],
+                grid: tuple[float, ...] = ANGER_GRID) -> List[Dict[str, float]]:
+    """Per confidence on the grid, among complaints: the precision and recall of "angry" (anger
+    is the most likely emotion with at least that probability) and the share of complaints with
+    another gold emotion read as angry, which is the false handoffs it would cause."""
+    column = names.index("anger")
+    angry_top = probabilities.argmax(axis=1) == column
+    gold_anger = np.array([g == "anger" for g in gold])
+    mask = np.array(complaint, dtype=bool)
+    rows = []
+    for t in grid:
+        predicted = angry_top & (probabilities[:, column] >= t) & mask
+        tp = int((predicted & gold_anger).sum())
+        fp = int((predicted & ~gold_anger).sum())
+        rows.append({"confidence": t, "precision": round(tp / max(tp + fp, 1), 4),
+                     "recall": round(tp / max(int((gold_anger & mask).sum()), 1), 4),
+                     "false_rate": round(fp / max(int((~gold_anger & mask).sum()), 1), 4)})
+    return rows
+
+
+def anger_cutoff(table: List[Dict[str, float]], budget: float) -> Optional[float]:
+    """The lowest confidence whose false rate is within the budget (None if none is)."""
+    return next((row["confidence"] for row in table if row["false_rate"] <= budget), None)
+
+
+def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budget: float) -> Dict[str, Any]:
+    """The anger table with random folds and with whole files held out; the cutoff from the latter."""
+    from bot.components.calibration import Logistic, out_of_fold
+
+    examples = data["examples"]
+    labelled = [i for i, e in enumerate(examples) if e[2]]
+    emotions = [examples[i][2] for i in labelled]
+    complaint = [examples[i][1].startswith("complain_") for i in labelled]
+    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"])]).tocsr()
+    names = sorted(set(emotions))
+    result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "budget": budget,
+                              "complaints": sum(complaint)}
+    for by_file in (False, True):
+        splits = folds_of(emotions, [examples[i][3] for i in labelled] if by_file else None, folds)
+        probabilities = out_of_fold(Logistic(c, "predict_proba"), matrix[labelled], emotions, splits=splits)
+        table = anger_table(probabilities, names, emotions, complaint)
+        result["by_file" if by_file else "random"] = table
+        print(f"anger among complaints, {'whole files held out' if by_file else 'random folds'}:")
+        for row in table:
+            print(f"  confidence {row['confidence']:.2f}  precision {row['precision']:.3f}  "
+                  f"recall {row['recall']:.3f}  calm complaints read as angry {row['false_rate']:.3f}")
+    result["cutoff"] = anger_cutoff(result["by_file"], budget)
+    print(f"lowest confidence with at most {budget:.0%} of calm complaints read as angry "
+          f"(whole files held out): {result['cutoff']}")
+    return result
+
+
 def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_cs: List[float],
         folds: int, encoder_weights: Optional[List[float]] = None, by_file: bool = False,
         intent: bool = False) -> Dict[str, Any]:
@@ -159,6 +221,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="weights of the sentence encoder's vector to compare (0: without it)")
     parser.add_argument("--by-file", action="store_true", help="folds hold out whole training files")
     parser.add_argument("--intent", action="store_true", help="also the linear intent model's accuracy")
+    parser.add_argument("--anger", action="store_true",
+                        help="only choose the anger confidence for handing off important complaints")
+    parser.add_argument("--anger-budget", type=float, default=0.03,
+                        help="the share of calm complaints that may be handed off for anger (default 0.03)")
     args = parser.parse_args(argv)
     from tools.train import model_path
 
@@ -166,11 +232,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not model.exists():
         print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
         return 2
-    results = run(collect(model), args.C, args.lexicon_weight, args.complaint_C, args.folds,
-                  args.encoder_weight, args.by_file, args.intent)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"written: {RESULTS}")
+    if args.anger:
+        results = anger_choice(collect(model), args.C[-1], args.lexicon_weight[0], args.folds, args.anger_budget)
+    else:
+        results = run(collect(model), args.C, args.lexicon_weight, args.complaint_C, args.folds,
+                      args.encoder_weight, args.by_file, args.intent)
+    written = RESULTS.with_name("crossval_anger.json") if args.anger else RESULTS
+    written.parent.mkdir(parents=True, exist_ok=True)
+    written.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written: {written}")
     return 0
 
 

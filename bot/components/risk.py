@@ -6,8 +6,9 @@ rule. Customers describe the same danger in endless ways ("账号被人登了", 
 buckle snapped while driving"), so a linear model per kind is trained on the n-grams of every
 training example. An example is positive for a kind when the trainers labelled it so
 (`metadata: {risk: safety_health}`, the paraphrase files in nlu_data/nlu/risk_*.yml) or when
-the lexicon finds the kind in it; `risk: none` marks the look-alikes ("this lipstick is fire")
-that teach the model what is not a risk. Each model's probability is calibrated on held-out
+the lexicon finds the kind in it; `risk: none` marks the look-alikes ("this lipstick is fire",
+"a journalist friend recommended you") that teach the model what is not a risk, and wins over
+the lexicon. Each model's probability is calibrated on held-out
 folds (`bot.components.calibration`) and its threshold chosen there, so "0.6" means the same for
 every kind. The findings are reported with their probability and no words, and the grader counts
 them only in complaints. The lexicon is stored in the model, and editing it changes the
@@ -75,7 +76,7 @@ class RiskExtractor(PickledComponent[RiskState]):
             features = sentence_features(message, self._config["featurizers"])
             if features is not None:
                 rows.append(features)
-                found.append(set(matcher.kinds_in(message.get(TEXT) or "")) | labelled_kinds(message))
+                found.append(training_kinds(message, matcher))
         models: Dict[str, Learned] = {}
         if rows:
             matrix = scipy.sparse.vstack(rows).tocsr()
@@ -120,6 +121,15 @@ class RiskExtractor(PickledComponent[RiskState]):
                         risks.append({"kind": kind, "terms": [], "model": round(p, 4)})
             message.set(RISKS_KEY, risks, add_to_output=True)
         return messages
+
+
+def training_kinds(message: Message, matcher: RiskMatcher) -> set[str]:
+    """The kinds an example teaches: the trainer's label, else what the lexicon finds in it.
+    `risk: none` wins over the lexicon: "my sister is a journalist and loves your bags" holds a
+    media word and teaches the model that such a sentence is no threat."""
+    if example_label(message, RISK_LABEL) == "none":
+        return set()
+    return set(matcher.kinds_in(message.get(TEXT) or "")) | labelled_kinds(message)
 
 
 def labelled_kinds(message: Message) -> set[str]:

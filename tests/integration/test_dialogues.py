@@ -94,7 +94,7 @@ def test_emotion_severity_and_routing_are_in_the_parse_result_and_the_tracker(cu
 
 
 def test_an_angry_customer_is_not_answered_with_cheer(customer: Customer) -> None:
-    replies = customer.say("你们这什么破客服，问半天都没用，气死我了")
+    replies = customer.say("你们这什么破客服，态度这么差，气死我了")
     joined = "\n".join(replies)
     assert "！" not in joined and "😊" not in joined
     assert "抱歉" in joined

@@ -4,7 +4,7 @@ with and without the sentence encoder's vector, on a small synthetic training se
 import numpy as np
 import scipy.sparse
 
-from tools.crossval import folds_of, run
+from tools.crossval import anger_choice, anger_cutoff, anger_table, folds_of, run
 
 
 def synthetic() -> dict:
@@ -35,3 +35,23 @@ def test_run_reports_each_encoder_weight_for_every_head() -> None:
     assert all(r["macro_f1"] == 1.0 for r in results["emotion"])  # the synthetic labels are separable
     assert all(r["accuracy"] == 1.0 for r in results["intent"])
     assert results["by_file"] is True
+
+
+def test_the_anger_cutoff_is_the_lowest_confidence_within_the_false_handoff_budget() -> None:
+    """Four complaints: two angry, two calm; the calm ones read as angry at 0.6 and 0.7."""
+    names = ["anger", "neutral"]
+    probabilities = np.array([[0.95, 0.05], [0.8, 0.2], [0.6, 0.4], [0.7, 0.3], [0.99, 0.01]])
+    gold = ["anger", "anger", "neutral", "neutral", "neutral"]
+    complaint = [True, True, True, True, False]  # the last is no complaint: never counted
+    table = anger_table(probabilities, names, gold, complaint, grid=(0.5, 0.65, 0.75))
+    assert [row["false_rate"] for row in table] == [1.0, 0.5, 0.0]
+    assert [row["recall"] for row in table] == [1.0, 1.0, 1.0]
+    assert anger_cutoff(table, budget=0.03) == 0.75
+    assert anger_cutoff(table, budget=0.5) == 0.65
+    assert anger_cutoff(table[:1], budget=0.03) is None
+
+
+def test_anger_choice_reports_both_fold_kinds_and_a_cutoff() -> None:
+    result = anger_choice(synthetic(), c=1.0, weight=0.2, folds=2, budget=0.03)
+    assert {"random", "by_file", "cutoff"} <= set(result)
+    assert result["cutoff"] == 0.5  # separable: no calm complaint at all, so the lowest step

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 from rasa.engine.graph import GraphComponent
+from rasa.shared.nlu.training_data.message import Message
 
+from bot.components.risk import training_kinds
+from shop.risk import RiskMatcher
 from tests.unit.bot.components.pipeline import NGRAMS, RISK, TOKENIZER, parse, train_and_load
 
 
@@ -38,3 +41,17 @@ def test_the_model_finds_a_paraphrase(pipeline: list[GraphComponent]) -> None:
 
 def test_a_plain_question_has_no_risks(pipeline: list[GraphComponent]) -> None:
     assert parse(pipeline, "我的订单到哪了")["risks"] == []
+
+
+def test_a_trainer_saying_none_overrules_the_lexicon_in_training() -> None:
+    """A look-alike with a risk word teaches "no risk"; a paraphrase teaches its labelled kind."""
+    matcher = RiskMatcher.load()
+
+    def example(text: str, risk: str | None) -> Message:
+        metadata = {"example": {"risk": risk}} if risk else {}
+        return Message(data={"text": text, "metadata": metadata})
+
+    assert training_kinds(example("my sister is a journalist and loves your bags", "none"), matcher) == set()
+    assert training_kinds(example("a journalist is writing a story about this", None), matcher) == {"media"}
+    assert training_kinds(example("the strap snapped and my toddler fell", "safety_health"), matcher) \
+        == {"safety_health"}
