@@ -1,4 +1,4 @@
-"""Conversation ids carry their channel: `web:…`, `telegram:…`, `rest:…`, `callback:…`.
+"""Conversation ids carry their channel: `web:…`, `telegram:…`, `wechat:…`, `rest:…`, `callback:…`.
 
 A conversation id used to be whatever the client sent, so a widget could name a conversation
 that someone else had started over REST and read the agent's replies to it (docs/security.md,
@@ -20,6 +20,7 @@ SEPARATOR = ":"
 PREFIXES: dict[str, str] = {
     "socketio": "web",
     "telegram": "telegram",
+    "wechat": "wechat",
     "rest": "rest",
     "callback": "callback",
 }

@@ -44,6 +44,7 @@ LABELS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
     "channel": {
         "socketio": {"zh": "网页客服", "en": "web chat"},
         "telegram": {"zh": "Telegram", "en": "Telegram"},
+        "wechat": {"zh": "微信公众号", "en": "WeChat"},
         "rest": {"zh": "REST 接口", "en": "REST API"},
         "callback": {"zh": "回调接口", "en": "callback API"},
     },

@@ -184,7 +184,10 @@ def document() -> dict[str, Any]:
                                                      errors=("401", "404", "422"))},
             "/cases/{case_id}/reply": {"post": _op(
                 "replyToCase", "Write to the customer (delivered through Rasa to their channel); an "
-                "`Idempotency-Key` header makes a retry deliver once", params=(CASE_ID, IDEMPOTENCY_KEY),
+                "`Idempotency-Key` header makes a retry deliver once; 409 `customer_unreachable`: the reply is "
+                "kept, but the customer's channel no longer lets the shop write (WeChat, 48 hours after their "
+                "last message)",
+                params=(CASE_ID, IDEMPOTENCY_KEY),
                 body=_text_body(),
                 ok="201", errors=("400", "401", "403", "404", "409", "422", "502"))},
             "/cases/{case_id}/notes": {"post": _op("addNote", "An internal note (never shown to the customer)",

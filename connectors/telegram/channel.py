@@ -95,7 +95,7 @@ class TelegramInput(InputChannel):
         self.secret_token = secret_token
         self.webhook_url = webhook_url
         self.client = TelegramClient(access_token, verify, base_url, base_file_url, proxy)
-        self.redis = RedisLink(redis_url if redis_url is not None else settings.load().redis_url)
+        self.redis = RedisLink(redis_url if redis_url is not None else settings.load().redis_url, "Telegram channel")
         self.dedup = Deduplicator(self.redis, bot_key(access_token))
         self.buttons = ButtonStore(self.redis, bot_key(access_token))
         self.inbox = Inbox(self.redis.url, bot_key(access_token), claim_idle_s=inbox_claim_idle_s)

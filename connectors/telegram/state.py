@@ -5,16 +5,16 @@ so a Redis outage costs sharing, not the updates themselves."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Optional
 
 import redis
-import redis.asyncio
+
+from connectors.redis_link import RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -28,42 +28,6 @@ def bot_key(token: str) -> str:
     """The bot's numeric id, the part of the token before the colon: names its Redis keys
     without putting the secret half of the token into them."""
     return token.split(":", 1)[0] or "bot"
-
-
-class RedisLink:
-    """A lazily made asyncio Redis client for the running event loop; `None` without a URL.
-
-    Short timeouts: a Redis outage must not hold up a webhook that Telegram wants answered fast.
-    """
-
-    def __init__(self, url: Optional[str]) -> None:
-        self.url = url or None
-        self._client: Any = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._warned_at = 0.0
-
-    def client(self) -> Any:
-        if not self.url:
-            return None
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = redis.asyncio.Redis.from_url(self.url, socket_timeout=1.0, socket_connect_timeout=1.0,
-                                                        decode_responses=True)
-            self._loop = loop
-        return self._client
-
-    def failed(self, exc: Exception) -> None:
-        """Says so once a minute, not on every update while Redis is away."""
-        now = time.monotonic()
-        if now - self._warned_at > 60:
-            self._warned_at = now
-            logger.warning("Telegram channel: Redis at %s failed (%s); using this process's memory only",
-                           self.url, exc)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
 
 
 class Deduplicator:

@@ -39,7 +39,7 @@ def _is_regional(ch: str) -> bool:
     return 0x1F1E6 <= ord(ch) <= 0x1F1FF
 
 
-def _best_cut(text: str, end: int) -> int:
+def best_cut(text: str, end: int) -> int:
     """Where to cut `text` within its first `end` code points: after a paragraph, else a line,
     else a sentence (Chinese has no spaces), else a space, else a comma, else as late as possible
     without splitting a character sequence. Boundaries in the first half are not worth a tiny
@@ -84,7 +84,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
     parts: List[str] = []
     rest = text
     while utf16_len(rest) > limit:
-        cut = _best_cut(rest, _prefix_end(rest, limit))
+        cut = best_cut(rest, _prefix_end(rest, limit))
         parts.append(rest[:cut])
         rest = rest[cut:]
     parts.append(rest)

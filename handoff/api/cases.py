@@ -19,6 +19,7 @@ from handoff.api.auth import agent_of
 from handoff.api.customer import greet, hand_back
 from handoff.api.http import ApiError, body_of, error, header_key, name_field, off_loop, services, text_field
 from handoff.rasa_client import DeliveryError
+from handoff.reach import unreachable
 from handoff.store.cases import FINAL_LABELS, final_label
 
 
@@ -60,6 +61,11 @@ async def reply_to_case(request: Request, case_id: str) -> HTTPResponse:
     case, stored = await off_loop(found.desk.reply, case_id, agent, text, key)
     if stored is None:
         return json_response({"delivered": False, "duplicate": True, "case_id": case.id})
+    gone = await unreachable(found.redis_url, case.conversation_id)
+    if gone is not None:  # WeChat's 48 hours are over: say so now rather than lose the reply
+        await off_loop(found.desk.system_note, case.id, f"not delivered: {gone}")
+        return error(409, "customer_unreachable", f"the reply is kept in case {case.id} but cannot reach the "
+                                                  f"customer: {gone}")
     try:
         await found.rasa.say(case.conversation_id, text, agent=agent.name, case_id=case.id)
     except DeliveryError as exc:

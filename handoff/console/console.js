@@ -582,7 +582,8 @@ async function sendReply() {
       schedule("case");
     }
   } catch (exc) {
-    if (exc instanceof ApiError && exc.status === 502) state.replyKey = null; // stored, not delivered
+    // stored, not delivered (502), or the customer can no longer be reached (409, WeChat's 48 hours)
+    if (exc instanceof ApiError && (exc.status === 502 || exc.code === "customer_unreachable")) state.replyKey = null;
     showError(exc);
     schedule("case");
   } finally {

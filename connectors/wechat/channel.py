@@ -1,0 +1,230 @@
+"""Rasa's input channel for a WeChat Official Account (公众号): the URL WeChat posts messages to.
+
+WeChat signs every call (`signature` over the account's Token, a timestamp and a nonce), in safe
+mode encrypts the message (AES, `encrypt_type=aes`, `msg_signature`), waits 5 seconds for the
+passive reply and otherwise sends the message again, three times, with the same MsgId. So: the
+signature is checked before anything is parsed, each MsgId is handled once (`state.State`, Redis
+SET NX; a retry after the answer gets the same passive reply, as the first one did not arrive),
+and Rasa gets `reply_wait_s` (4 s) to answer; what is ready then is the passive reply,
+anything later goes through the customer-service message API (客服消息).
+
+The conversation id is namespaced, `wechat:<openid>` (core.channels); `get_output_channel` sends
+through the customer-service API, so an agent's reply posted to Rasa with `output_channel=latest`
+reaches the customer, within WeChat's 48-hour window (core/reach.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.exceptions import RasaException
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from connectors.wechat.client import WeChatApi
+from connectors.wechat.credentials import problems
+from connectors.wechat.output import WeChatOutput
+from connectors.wechat.state import RedisLink, State
+from connectors.wechat.text import picked, split_text
+from core import settings
+from core.channels import conversation_id
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # a WeChat message is a few KB of XML; more is not WeChat
+REPLY_WAIT_S = 4.0  # WeChat gives up on the passive reply after 5 s
+GREETING = "你好"  # a new follower: the dialogue starts as if they had said hello (Telegram's /start too)
+TEXT_ONLY = ("目前只能处理文字消息，请用文字描述您的问题。\n"
+             "Sorry, I can only read text messages for now; please type your question.")
+NOT_TEXT = ("image", "voice", "video", "shortvideo", "location", "link", "file")
+SUBSCRIBE = ("subscribe", "subscribe_scan")
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+class WeChatInput(InputChannel):
+    """Receives WeChat messages at GET/POST /webhooks/wechat/webhook."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "wechat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        credentials = dict(credentials or {})
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        found = problems(credentials)
+        if found:
+            raise RasaException("; ".join(found))
+        return cls(token=str(credentials["token"]), appid=str(credentials["appid"]),
+                   secret=str(credentials["secret"]), encoding_aes_key=credentials.get("encoding_aes_key"),
+                   api_base_url=credentials.get("api_base_url"), redis_url=credentials.get("redis_url"),
+                   reply_wait_s=float(credentials.get("reply_wait_s") or REPLY_WAIT_S))
+
+    def __init__(self, token: str, appid: str, secret: str, encoding_aes_key: Optional[str] = None,
+                 api_base_url: Optional[str] = None, redis_url: Optional[str] = None,
+                 reply_wait_s: float = REPLY_WAIT_S) -> None:
+        self.token = token
+        self.appid = appid
+        self.crypto = WeChatCrypto(token, str(encoding_aes_key), appid) if encoding_aes_key else None
+        url = redis_url if redis_url is not None else settings.load().redis_url
+        self.api = WeChatApi(appid, secret, api_base_url, url)
+        self.redis = RedisLink(url, "WeChat channel")
+        self.state = State(self.redis, appid)
+        self.reply_wait_s = reply_wait_s
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def get_output_channel(self) -> WeChatOutput:
+        return WeChatOutput(self.api, self.state)
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        wechat_webhook = Blueprint("wechat_webhook", __name__)
+
+        @wechat_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @wechat_webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            """The admin console's check of the URL: echo `echostr` when the signature is ours."""
+            if not self.signed(request.args):
+                return response.text("forbidden", status=403)
+            return response.text(str(request.args.get("echostr") or ""))
+
+        @wechat_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            status, body = await self.receive(request.args, request.body or b"", on_new_message)
+            return response.text(body, status=status, content_type="application/xml" if body.startswith("<")
+                                 else "text/plain")
+
+        @wechat_webhook.listener("before_server_stop")
+        async def finish(*_: Any) -> None:
+            await self.drain(timeout=10)
+            await self.redis.close()
+
+        return wechat_webhook
+
+    def signed(self, args: Any) -> bool:
+        """WeChat's signature over the Token, `timestamp` and `nonce` (wechatpy's check)."""
+        signature, timestamp, nonce = (args.get(name) for name in ("signature", "timestamp", "nonce"))
+        if not signature or not timestamp or not nonce:
+            return False
+        try:
+            check_signature(self.token, signature, timestamp, nonce)
+        except InvalidSignatureException:
+            return False
+        return True
+
+    async def receive(self, args: Any, body: bytes, on_new_message: Handler) -> tuple[int, str]:
+        """Checks, decrypts, parses and deduplicates one POST and answers it: 403 for a wrong
+        signature, 413 for a body no message needs, 400 for what is not a WeChat message,
+        200 with the passive reply (XML) or "success" (nothing to say now) otherwise."""
+        if not self.signed(args):
+            logger.warning("WeChat channel: POST without a valid signature refused")
+            return 403, "forbidden: wrong signature"
+        if len(body) > MAX_BODY:
+            return 413, f"payload too large: a WeChat message is at most {MAX_BODY} bytes here"
+        encrypted = args.get("encrypt_type") == "aes"
+        nonce, timestamp = str(args.get("nonce")), str(args.get("timestamp"))
+        try:
+            if encrypted:
+                if self.crypto is None:
+                    return 400, "safe mode message, but no encoding_aes_key is configured"
+                xml = self.crypto.decrypt_message(body, args.get("msg_signature") or "", timestamp, nonce)
+            else:
+                xml = body.decode("utf-8")
+            message = parse_message(xml)
+        except InvalidSignatureException:
+            return 403, "forbidden: wrong msg_signature"
+        except Exception as exc:  # wechatpy's crypto and xmltodict raise whatever a malformed body makes them raise
+            return 400, f"not a WeChat message: {type(exc).__name__}"
+        if message is None or not getattr(message, "source", None):
+            return 400, "not a WeChat message"
+        text = await self.reply_to(message, on_new_message)
+        if not text:
+            return 200, "success"
+        reply = TextReply(content=text, message=message).render()
+        return 200, self.crypto.encrypt_message(reply, nonce, timestamp) if encrypted and self.crypto else reply
+
+    async def reply_to(self, message: Any, on_new_message: Handler) -> Optional[str]:
+        """The passive reply to one message, None for none."""
+        openid = str(message.source)
+        kind = str(message.type)
+        event = str(getattr(message, "event", "") or "")
+        if kind == "event" and event == "unsubscribe":
+            return None
+        key = str(message.id) if getattr(message, "id", None) else f"{openid}:{message.time}:{event or kind}"
+        if not await self.state.first_time(key):
+            logger.debug("WeChat channel: message %s delivered again; handled once", key)
+            return await self.state.reply_for(key)
+        passive = await self._answer(message, openid, kind, event, on_new_message)
+        if passive:
+            await self.state.remember_reply(key, passive)
+        return passive
+
+    async def _answer(self, message: Any, openid: str, kind: str, event: str,
+                      on_new_message: Handler) -> Optional[str]:
+        """Runs a message taken for the first time; its passive reply, None for none."""
+        sender = conversation_id(self.name(), openid)
+        await self.state.touch(sender)
+        if kind in NOT_TEXT:
+            return TEXT_ONLY
+        if kind == "text":
+            text = str(message.content or "")
+            chosen = picked(text, await self.state.take_choices(openid))
+            text = chosen if chosen is not None else text
+        elif kind == "event" and event in SUBSCRIBE:
+            text = GREETING
+        else:
+            return None
+        if not text.strip():
+            return None
+        metadata = {"wechat": {"msg_id": getattr(message, "id", None), "openid": openid,
+                               "account": str(message.target), "type": kind, "event": event or None}}
+        return await self.run(UserMessage(text, None, sender, input_channel=self.name(), metadata=metadata),
+                              openid, on_new_message)
+
+    async def run(self, message: UserMessage, openid: str, on_new_message: Handler) -> Optional[str]:
+        """Lets Rasa answer for up to `reply_wait_s`: the first part of a ready answer is the
+        passive reply, the rest (and everything not ready in time) goes through the API."""
+        output = WeChatOutput(self.api, self.state, collecting=True)
+        message.output_channel = output
+        handling = self._spawn(on_new_message(message))
+        done, _ = await asyncio.wait({handling}, timeout=self.reply_wait_s)
+        parts = split_text("\n\n".join(output.take()))
+        passive: Optional[str] = None
+        if done and parts:
+            passive, parts = parts[0], parts[1:]
+        elif not done:
+            logger.info("WeChat channel: no answer for %s within %.1f s; it follows via the API",
+                        message.sender_id, self.reply_wait_s)
+        if parts:
+            self._spawn(output.send_parts(openid, parts))
+        return passive
+
+    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        async def logged() -> Any:
+            try:
+                return await work
+            except Exception:
+                logger.exception("WeChat channel: handling a message failed")
+                return None
+        task = asyncio.get_running_loop().create_task(logged())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self, timeout: Optional[float] = None) -> None:
+        """Waits for the messages being handled (tests; shutdown)."""
+        pending: List[asyncio.Task[Any]] = list(self._tasks)
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
