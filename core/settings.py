@@ -72,6 +72,9 @@ class Settings:
     warnings_tick: float = 15.0
     # TRAINING_REVIEW_DIR: where the trainers' inbox writes its labels (docs/training.md)
     training_review_dir: Path = DATA_DIR / "review"
+    # RETRAIN_MAX_DROP: how far a candidate's intent accuracy or emotion macro-F1 may fall below the
+    # current model's in any language before the retraining gate blocks it (tools/retrain.py)
+    retrain_max_drop: float = 0.01
 
 
 def parse_teams(spec: str) -> dict[str, str]:
@@ -138,4 +141,5 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         warnings_file=Path(e.get("WARNINGS_FILE") or ROOT / "warnings.yml"),
         warnings_tick=float(e.get("WARNINGS_TICK", "15")),
         training_review_dir=Path(e.get("TRAINING_REVIEW_DIR") or DATA_DIR / "review"),
+        retrain_max_drop=float(e.get("RETRAIN_MAX_DROP") or "0.01"),
     )

@@ -192,7 +192,10 @@ def inbox() -> Iterator[Inbox]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[Stack]:
-    s = start_stack(tmp_path_factory.mktemp("var"), inbox, HANDOFF_SLA="severe=4/14400")
+    # RETRAIN_MAX_DROP: the trainer loop's retraining adds one example, and two trainings that
+    # differ by one example differ by up to 1.5 points of intent accuracy on the 270 zh-Hant
+    # held-out rows (stop 22); the test is about the loop, so the gate allows 3 points here.
+    s = start_stack(tmp_path_factory.mktemp("var"), inbox, HANDOFF_SLA="severe=4/14400", RETRAIN_MAX_DROP="0.03")
     yield s
     s.stop()
 

@@ -99,3 +99,12 @@ def test_scores_come_from_the_evaluation_reports_per_language() -> None:
     # the severe complaint the candidate missed is a failed rule against a model that caught it
     assert ("severe_recall", "en") in failed(gate(candidate(), {**scores, "languages": {
         **CURRENT["languages"], "en": scores["languages"]["en"]}}))
+
+
+def test_a_shop_may_allow_a_larger_drop_but_never_for_severe_recall() -> None:
+    """RETRAIN_MAX_DROP widens the intent and emotion rules only."""
+    worse = candidate(zh_Hant__intent_accuracy=CURRENT["languages"]["zh-Hant"]["intent_accuracy"] - 0.02)
+    assert not passed(gate(CURRENT, worse))
+    assert passed(gate(CURRENT, worse, max_drop=0.03))
+    fewer_severe = candidate(severe_recall=CURRENT["severe_recall"] - 0.01)
+    assert not passed(gate(CURRENT, fewer_severe, max_drop=0.03))
