@@ -71,20 +71,23 @@ class State:
         self.memory.set(key, "1", self.dedup_ttl)
         return True
 
+    async def _put(self, key: str, value: str, ttl: int) -> None:
+        """A value in this process's memory and in Redis, both expiring after `ttl` seconds."""
+        self.memory.set(key, value, ttl)
+        client = self.link.client()
+        if client is not None:
+            try:
+                await client.set(key, value, ex=ttl)
+            except REDIS_ERRORS as exc:
+                self.link.failed(exc)
+
     def _reply_key(self, message_key: str) -> str:
         return f"wechat:reply:{self.appid}:{message_key}"
 
     async def remember_reply(self, message_key: str, text: str) -> None:
         """The passive reply given to a message. WeChat sends the message again only when that
         reply did not reach it (lost or late), so a retry gets the same reply once more."""
-        key = self._reply_key(message_key)
-        self.memory.set(key, text, REPLY_TTL)
-        client = self.link.client()
-        if client is not None:
-            try:
-                await client.set(key, text, ex=REPLY_TTL)
-            except REDIS_ERRORS as exc:
-                self.link.failed(exc)
+        await self._put(self._reply_key(message_key), text, REPLY_TTL)
 
     async def reply_for(self, message_key: str) -> Optional[str]:
         """The passive reply already given to this message, None while it is still being handled
@@ -105,14 +108,7 @@ class State:
 
     async def put_choices(self, openid: str, options: List[Tuple[str, str]]) -> None:
         """The (title, payload) choices just sent: the customer's "2" means the second."""
-        key, value = self._choices_key(openid), json.dumps(options, ensure_ascii=False)
-        self.memory.set(key, value, CHOICES_TTL)
-        client = self.link.client()
-        if client is not None:
-            try:
-                await client.set(key, value, ex=CHOICES_TTL)
-            except REDIS_ERRORS as exc:
-                self.link.failed(exc)
+        await self._put(self._choices_key(openid), json.dumps(options, ensure_ascii=False), CHOICES_TTL)
 
     async def take_choices(self, openid: str) -> List[Tuple[str, str]]:
         """The pending choices, forgotten once the customer has written: they answer one question.
