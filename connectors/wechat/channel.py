@@ -3,10 +3,12 @@
 WeChat signs every call (`signature` over the account's Token, a timestamp and a nonce), in safe
 mode encrypts the message (AES, `encrypt_type=aes`, `msg_signature`), waits 5 seconds for the
 passive reply and otherwise sends the message again, three times, with the same MsgId. So: the
-signature is checked before anything is parsed, each MsgId is handled once (`state.State`, Redis
-SET NX; a retry after the answer gets the same passive reply, as the first one did not arrive),
-and Rasa gets `reply_wait_s` (4 s) to answer; what is ready then is the passive reply,
-anything later goes through the customer-service message API (客服消息).
+signature is checked before anything is parsed; each MsgId is taken with a lease that its process
+renews while it works and that becomes "done" once Rasa has handled it (`state.State`): a retry
+gets the same passive reply (the first one did not arrive), or waits while a live process holds
+the message, or runs it when its holder died (the lease lapsed); and Rasa gets `reply_wait_s`
+(4 s) to answer; what is ready then is the passive reply, anything later goes through the
+customer-service message API (客服消息).
 
 The conversation id is namespaced, `wechat:<openid>` (core.channels); `get_output_channel` sends
 through the customer-service API, so an agent's reply posted to Rasa with `output_channel=latest`
@@ -33,7 +35,7 @@ from wechatpy.utils import check_signature
 from connectors.wechat.client import WeChatApi
 from connectors.wechat.credentials import problems
 from connectors.wechat.output import WeChatOutput
-from connectors.wechat.state import RedisLink, State
+from connectors.wechat.state import Lease, RedisLink, State
 from connectors.wechat.text import picked, split_text
 from core import settings
 from core.channels import conversation_id
@@ -42,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # a WeChat message is a few KB of XML; more is not WeChat
 REPLY_WAIT_S = 4.0  # WeChat gives up on the passive reply after 5 s
+# How often a retry looks again at a message another process holds: its lease lapses within
+# state.LEASE_S if that process died, and then this retry runs the message itself.
+HOLDER_POLL_S = 0.2
 GREETING = "你好"  # a new follower: the dialogue starts as if they had said hello (Telegram's /start too)
 TEXT_ONLY = ("目前只能处理文字消息，请用文字描述您的问题。\n"
              "Sorry, I can only read text messages for now; please type your question.")
@@ -156,24 +161,57 @@ class WeChatInput(InputChannel):
         return 200, self.crypto.encrypt_message(reply, nonce, timestamp) if encrypted and self.crypto else reply
 
     async def reply_to(self, message: Any, on_new_message: Handler) -> Optional[str]:
-        """The passive reply to one message, None for none."""
+        """The passive reply to one message, None for none. Within `reply_wait_s` in all: the
+        time a retry waits for another process's answer is taken from Rasa's."""
         openid = str(message.source)
         kind = str(message.type)
         event = str(getattr(message, "event", "") or "")
         if kind == "event" and event == "unsubscribe":
             return None
         key = str(message.id) if getattr(message, "id", None) else f"{openid}:{message.time}:{event or kind}"
-        if not await self.state.first_time(key):
+        until = asyncio.get_running_loop().time() + self.reply_wait_s
+        lease, again = await self._take(key, until)
+        if lease is None:
             logger.debug("WeChat channel: message %s delivered again; handled once", key)
-            return await self.state.reply_for(key)
-        passive = await self._answer(message, openid, kind, event, on_new_message)
-        if passive:
-            await self.state.remember_reply(key, passive)
-        return passive
+            return again
+        pending: List[asyncio.Task[Any]] = []
+        try:
+            passive = await self._answer(message, openid, kind, event, on_new_message, until, pending)
+            if passive:
+                await self.state.remember_reply(key, passive)
+            return passive
+        finally:
+            self._spawn(self._settle(lease, pending))
 
-    async def _answer(self, message: Any, openid: str, kind: str, event: str,
-                      on_new_message: Handler) -> Optional[str]:
-        """Runs a message taken for the first time; its passive reply, None for none."""
+    async def _take(self, key: str, until: float) -> tuple[Optional[Lease], Optional[str]]:
+        """The lease on a message, or (None, the passive reply to repeat, None for "success") for a
+        retry. A retry that finds the message held by another process waits (until `until`) for
+        its passive reply, its "done" or its lease to lapse: answering "success" at once would
+        end WeChat's tries, and the message would be lost if that process had just died."""
+        loop = asyncio.get_running_loop()
+        while True:
+            lease = await self.state.take(key)
+            if lease is not None:
+                return lease, None
+            again = await self.state.reply_for(key)
+            if again is not None or await self.state.handled(key) or loop.time() >= until:
+                return None, again
+            await asyncio.sleep(HOLDER_POLL_S)
+
+    async def _settle(self, lease: Lease, pending: List[asyncio.Task[Any]]) -> None:
+        """The message is done once Rasa has handled it and the rest of the answer went out
+        (whether or not WeChat took it): until then its lease is renewed, so a kill meanwhile
+        lets WeChat's next try run it again."""
+        try:
+            if pending:
+                await asyncio.wait(pending)
+        finally:
+            await lease.done()
+
+    async def _answer(self, message: Any, openid: str, kind: str, event: str, on_new_message: Handler,
+                      until: float, pending: List[asyncio.Task[Any]]) -> Optional[str]:
+        """Runs a message taken; its passive reply, None for none. The work still going on when
+        the passive reply is given is added to `pending`."""
         sender = conversation_id(self.name(), openid)
         await self.state.touch(sender)
         if kind in NOT_TEXT:
@@ -191,15 +229,18 @@ class WeChatInput(InputChannel):
         metadata = {"wechat": {"msg_id": getattr(message, "id", None), "openid": openid,
                                "account": str(message.target), "type": kind, "event": event or None}}
         return await self.run(UserMessage(text, None, sender, input_channel=self.name(), metadata=metadata),
-                              openid, on_new_message)
+                              openid, on_new_message, until, pending)
 
-    async def run(self, message: UserMessage, openid: str, on_new_message: Handler) -> Optional[str]:
-        """Lets Rasa answer for up to `reply_wait_s`: the first part of a ready answer is the
-        passive reply, the rest (and everything not ready in time) goes through the API."""
+    async def run(self, message: UserMessage, openid: str, on_new_message: Handler, until: float,
+                  pending: List[asyncio.Task[Any]]) -> Optional[str]:
+        """Lets Rasa answer until `until`: the first part of a ready answer is the passive reply,
+        the rest (and everything not ready in time) goes through the API."""
         output = WeChatOutput(self.api, self.state, collecting=True)
         message.output_channel = output
         handling = self._spawn(on_new_message(message))
-        done, _ = await asyncio.wait({handling}, timeout=self.reply_wait_s)
+        pending.append(handling)
+        wait = max(0.0, until - asyncio.get_running_loop().time())
+        done, _ = await asyncio.wait({handling}, timeout=wait)
         parts = split_text("\n\n".join(output.take()))
         passive: Optional[str] = None
         if done and parts:
@@ -208,7 +249,7 @@ class WeChatInput(InputChannel):
             logger.info("WeChat channel: no answer for %s within %.1f s; it follows via the API",
                         message.sender_id, self.reply_wait_s)
         if parts:
-            self._spawn(output.send_parts(openid, parts))
+            pending.append(self._spawn(output.send_parts(openid, parts)))
         return passive
 
     def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:

@@ -3,9 +3,11 @@ credentials file, the tests post WeChat's XML to its webhook, signed and AES-enc
 does (safe mode), and what the customer would see is the passive reply in the HTTP answer plus
 the stand-in API's recorded customer-service messages (客服消息).
 
-The severe complaint goes all the way: handoff, the agent's reply through Rasa's output channel
-into the customer-service API, resolve, the rating question, the rating stored; and an agent
-writing after WeChat's 48 hours is told the customer can no longer be reached.
+A message whose Rasa process is SIGKILLed mid-message is answered by WeChat's retry (played by a
+real process holding the message's lease, killed). The severe complaint goes all the way:
+handoff, the agent's reply through Rasa's output channel into the customer-service API, resolve,
+the rating question, the rating stored; and an agent writing after WeChat's 48 hours is told the
+customer can no longer be reached.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import redis
 
 from core.reach import last_inbound_key
 from tests.integration.conftest import Agent, ApiError, Inbox, create_agent
+from tests.unit.connectors.wechat.holder import Holder
 from tests.wechat_stub import (
     AES_KEY,
     APPID,
@@ -191,6 +194,29 @@ def test_a_retried_msgid_is_answered_once(customer: WeChatCustomer) -> None:
     time.sleep(2)  # time enough for a second answer, if there were one
     assert sum("20251105123" in t for t in customer.texts(mark)) == 1
     assert customer.user_texts() == ["订单 20251105123 什么时候发货"]
+
+
+def test_a_message_whose_process_was_killed_is_answered_by_wechats_retry(customer: WeChatCustomer,
+                                                                          stack: Stack) -> None:
+    """The Rasa process that got WeChat's first try is SIGKILLed while it handles the message.
+    Played by a separate real process that takes the message through the channel's own `State`
+    in the stack's Redis, as that Rasa process did, and holds it (killing the stack's Rasa would
+    leave no Rasa to answer the retry for minutes, as it restarts). While it lives, WeChat's
+    retry runs nothing; once it is killed, the next retry is answered."""
+    msg_id = next(MSG_IDS)
+    xml = text_xml(customer.openid, "订单 20251103887 到哪了", msg_id)
+    mark = customer.api.mark()
+    with Holder(stack.redis_url, APPID, str(msg_id)) as holder:
+        # the holder is alive: the retry waits for it (longer than a lease) and says "success"
+        assert customer.post(xml) == (200, None)
+        assert customer.user_texts() == []
+        holder.kill()
+        status, _ = customer.post(xml)  # WeChat's next try, right after the kill
+        assert status == 200
+    assert "运输中" in customer.receives(mark, "20251103887")
+    assert customer.user_texts() == ["订单 20251103887 到哪了"]
+    time.sleep(2)  # time enough for a second answer, if there were one
+    assert sum("20251103887" in t for t in customer.texts(mark)) == 1
 
 
 def test_a_bad_signature_is_403_and_nothing_happens(customer: WeChatCustomer) -> None:

@@ -39,8 +39,9 @@ def channel(api: WeChatApiStub, redis_url: str = "", **extra: Any) -> WeChatInpu
 
 
 async def post(ch: WeChatInput, xml: str | bytes, bot: Bot, safe: bool = True, token: Optional[str] = None,
-               query: Optional[str] = None) -> tuple[int, Optional[str]]:
-    """WeChat's POST: the status and the passive reply's text (None for "success")."""
+               query: Optional[str] = None, drain: bool = True) -> tuple[int, Optional[str]]:
+    """WeChat's POST: the status and the passive reply's text (None for "success"); with `drain`,
+    once the channel has finished all it started (the answers through the API)."""
     server = WeChatServer()
     made_query, body = server.request(xml if isinstance(xml, str) else "", safe=safe, token=token)
     if isinstance(xml, bytes):
@@ -48,7 +49,8 @@ async def post(ch: WeChatInput, xml: str | bytes, bot: Bot, safe: bool = True, t
     query = query if query is not None else made_query
     args = {k: v[-1] for k, v in parse_qs(query).items()}
     status, answer = await ch.receive(args, body, bot)
-    await ch.drain()
+    if drain:
+        await ch.drain()
     if status != 200:
         return status, answer
     return status, server.reply_text(answer.encode("utf-8"), query)

@@ -1,9 +1,11 @@
 """The webhook as WeChat and as an outsider see it: the URL check, signatures on every POST, safe
-and plain mode, MsgIds handled once, the 5-second passive reply and what follows through the API,
-non-text messages, the subscribe greeting and numbered choices answered with a digit."""
+and plain mode, MsgIds handled once (and run again when the process holding one was SIGKILLed),
+the 5-second passive reply and what follows through the API, non-text messages, the subscribe
+greeting and numbered choices answered with a digit."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import os
@@ -11,11 +13,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import redis
 from wechatpy.crypto import _get_signature
 
 from connectors.wechat.channel import GREETING, MAX_BODY, TEXT_ONLY
+from connectors.wechat.state import DONE
+from tests.unit.connectors.wechat.holder import Holder
 from tests.unit.connectors.wechat.support import Bot, channel, post
-from tests.wechat_stub import TOKEN, WeChatApiStub, WeChatServer, image_xml, sign, subscribe_xml, text_xml
+from tests.wechat_stub import APPID, TOKEN, WeChatApiStub, WeChatServer, image_xml, sign, subscribe_xml, text_xml
 
 MSG_IDS = itertools.count(24_000_000_000_000_000)
 
@@ -100,6 +105,53 @@ async def test_a_retry_while_the_first_is_still_handled_runs_nothing(api: WeChat
     await ch.drain(timeout=5)
     assert [c.text for c in api.sent("o3")] == ["查到了：运输中"]
     assert len(bot.messages) == 1
+
+
+async def test_a_retry_after_its_holder_was_killed_runs_the_message(api: WeChatApiStub, redis_url: str) -> None:
+    """The process that took the message was SIGKILLed while Rasa handled it: WeChat's next try
+    waits for its lease to lapse and runs the message, so it is answered, not lost."""
+    msg_id = next(MSG_IDS)
+    bot = Bot("明天发货")
+    with Holder(redis_url, APPID, str(msg_id), lease_s=0.6) as holder:
+        holder.kill()
+        assert await post(channel(api, redis_url), text_xml("o7", "什么时候发货", msg_id), bot) == (200, "明天发货")
+    assert [m.text for m in bot.messages] == ["什么时候发货"]
+    assert redis.Redis.from_url(redis_url, decode_responses=True).get(f"wechat:msg:{APPID}:{msg_id}") == DONE
+
+
+async def test_a_retry_while_a_live_holder_works_runs_nothing(api: WeChatApiStub, redis_url: str) -> None:
+    """Another live process holds the message past its lease length: the retry waits, then
+    answers "success" (the holder's answer follows through the API) and runs nothing."""
+    msg_id = next(MSG_IDS)
+    bot = Bot()
+    with Holder(redis_url, APPID, str(msg_id), lease_s=0.6):
+        assert await post(channel(api, redis_url, reply_wait_s=1.5), text_xml("o8", "在吗", msg_id), bot) == (200, None)
+    assert bot.messages == []
+
+
+async def test_a_retry_during_the_first_answer_gets_its_passive_reply(api: WeChatApiStub, redis_url: str) -> None:
+    """The retry reaches another process while the first is answering: it waits for that answer
+    and repeats it instead of saying nothing."""
+    xml = msg("o9", "订单 20251105123 什么时候发货")
+    bot = Bot("明天发货", delay=0.5)
+    first, second = channel(api, redis_url), channel(api, redis_url)
+    answers = await asyncio.gather(post(first, xml, bot), post(second, xml, bot))
+    assert answers == [(200, "明天发货"), (200, "明天发货")]
+    assert len(bot.messages) == 1
+
+
+async def test_a_message_is_done_when_rasa_finished_not_when_wechat_was_answered(api: WeChatApiStub,
+                                                                                redis_url: str) -> None:
+    """Answered "success" while Rasa still works: the lease is kept until the answer is out."""
+    msg_id = next(MSG_IDS)
+    ch = channel(api, redis_url, reply_wait_s=0.1)
+    key = f"wechat:msg:{APPID}:{msg_id}"
+    assert await post(ch, text_xml("o10", "订单 20251103887 到哪了", msg_id), Bot("运输中", delay=0.5),
+                      drain=False) == (200, None)
+    plain = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert plain.get(key) not in (None, DONE)
+    await ch.drain(timeout=5)
+    assert plain.get(key) == DONE and [c.text for c in api.sent("o10")] == ["运输中"]
 
 
 async def test_a_slow_answer_follows_through_the_customer_service_api(api: WeChatApiStub) -> None:
