@@ -55,8 +55,8 @@ evaluate: train ## score the held-out files; per-language gates (intent; emotion
 	$(PY) -m tools.evaluate tests/data/heldout_out_of_scope.jsonl --gate scope=0.85 --gate handoff:specificity=0.95
 	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase.jsonl --gate severity:severe_recall=0.9 \
 		--gate handoff:specificity=0.9
-	@echo "second blind paraphrase file (tests/data/HELDOUT_PARAPHRASE.md, section 4): gated, its mistakes never opened"
-	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase_b.jsonl --gate severity:severe_recall=0.8 \
+	@echo "second paraphrase file (tests/data/HELDOUT_PARAPHRASE.md, section 4): gated, figures only (--blind)"
+	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase_b.jsonl --blind --gate severity:severe_recall=0.8 \
 		--gate handoff:specificity=0.9
 
 calibration: train ## the complaint, negative-feeling and risk thresholds chosen on held-out folds; draws docs/calibration.png

@@ -49,6 +49,8 @@ def collect(model: Path) -> Dict[str, Any]:
 
     from bot.components import emotion
     from bot.components.features import sentence_features
+    from bot.components.risk import labelled_kinds, training_kinds
+    from shop.risk import RiskMatcher
     from tools.evaluate import ModelParser
 
     captured: Dict[str, tuple[Any, Any, Any]] = {}
@@ -65,12 +67,15 @@ def collect(model: Path) -> Dict[str, Any]:
 
     emotion.EmotionClassifier.process = process
     examples = []
+    matcher = RiskMatcher.load()
     folders = [ROOT / "nlu_data" / "nlu", ROOT / "nlu_data" / "review"]
     files = sorted(f for folder in folders if folder.is_dir() for f in folder.rglob("*.yml"))
     for file in files:  # one file at a time, to know where each example was written
         for message in load_data(str(file)).intent_examples:
             label = emotion.example_label(message, emotion.EMOTION_KEY)
-            examples.append((message.get("text"), str(message.get("intent")), label, file.name))
+            kinds = training_kinds(message, matcher)
+            examples.append((message.get("text"), str(message.get("intent")), label, file.name, kinds,
+                             bool(labelled_kinds(message) - set(matcher.kinds_in(message.get("text") or "")))))
     parser = ModelParser(str(model))
 
     async def parse_all() -> None:
@@ -84,6 +89,30 @@ def collect(model: Path) -> Dict[str, Any]:
     return {"examples": kept, "ngrams": scipy.sparse.vstack([captured[e[0]][0] for e in kept]).tocsr(),
             "lexicon": np.vstack([captured[e[0]][1] for e in kept]),
             "vectors": None if any(v is None for v in vectors) else scipy.sparse.vstack(vectors).toarray()}
+
+
+def collect_cached(model: Path) -> Dict[str, Any]:
+    """`collect`, kept under var/cache/ per model archive (its size and time) and per training file
+    set: one parse of every example serves all the comparisons run on that model."""
+    import hashlib
+    import pickle
+
+    stat = model.stat()
+    files = sorted((ROOT / "nlu_data" / "nlu").rglob("*.yml"))
+    key = hashlib.sha256(repr((str(model), stat.st_size, stat.st_mtime_ns,
+                               [(f.name, f.stat().st_mtime_ns) for f in files])).encode()).hexdigest()[:16]
+    cache = ROOT / "var" / "cache" / f"crossval-{key}.pkl"
+    if cache.exists():
+        with cache.open("rb") as handle:
+            loaded: Dict[str, Any] = pickle.load(handle)
+            return loaded
+    data = collect(model)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".tmp")
+    with partial.open("wb") as handle:
+        pickle.dump(data, handle)
+    partial.replace(cache)
+    return data
 
 
 def folds_of(labels: List[Any], groups: Optional[List[str]], folds: int) -> List[tuple[np.ndarray, np.ndarray]]:
@@ -148,6 +177,106 @@ def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budg
     result["cutoff"] = anger_cutoff(result["by_file"], budget)
     print(f"lowest confidence with at most {budget:.0%} of calm complaints read as angry "
           f"(whole files held out): {result['cutoff']}")
+    return result
+
+
+RISK_BETAS = (0.5, 0.7, 1.0)
+
+
+def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_BETAS,
+                folds: int = 4) -> Dict[str, Any]:
+    """What each F-beta of the learned risk thresholds would do to text from files the models never
+    saw. Training chooses each kind's threshold on random folds (`bot.components.risk`); here the
+    same choice is applied to scores with whole training files held out, and it prints, per beta:
+    how many severe paraphrases the lexicon misses are still found (the recall that matters), and
+    how many complaints without any risk, and how many messages of any kind, a kind fires on
+    (each such complaint would be graded severe and handed to a person)."""
+    from bot.components.calibration import Logistic, calibrate, out_of_fold
+    from bot.components.risk import LEARNED
+
+    examples = data["examples"]
+    if data["vectors"] is None:
+        raise SystemExit("error: the model has no sentence encoder features (alias `use`)")
+    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(data["vectors"])]).tocsr()
+    files = [e[3] for e in examples]
+    fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
+    per_kind: Dict[str, Dict[str, Any]] = {}
+    for kind in LEARNED:
+        labels = np.array([int(kind in e[4]) for e in examples])
+        if labels.sum() < 10:
+            continue
+        start = time.perf_counter()
+        fit = Logistic(c, "decision_function", 42)
+        random_scores = out_of_fold(fit, matrix, labels, 3, 42)  # as training calibrates
+        file_scores = out_of_fold(fit, matrix, labels, splits=folds_of(list(labels), files, folds))
+        per_kind[kind] = {"positives": int(labels.sum())}
+        for beta in betas:
+            calibration = calibrate(random_scores, labels, beta)
+            p = 1.0 / (1.0 + np.exp(-(calibration.a * file_scores + calibration.b)))
+            fired = p >= calibration.threshold
+            fires[beta][kind] = fired
+            tp = int((fired & (labels == 1)).sum())
+            per_kind[kind][str(beta)] = {"threshold": calibration.threshold,
+                                         "precision": round(tp / max(int(fired.sum()), 1), 4),
+                                         "recall": round(tp / max(int(labels.sum()), 1), 4)}
+        print(f"risk {kind}: {int(labels.sum())} positives, {time.perf_counter() - start:.0f} s; " + "; ".join(
+            f"beta {b}: threshold {v['threshold']:.2f} P {v['precision']:.3f} R {v['recall']:.3f}"
+            for b, v in ((b, per_kind[kind][str(b)]) for b in betas)), flush=True)
+    paraphrases = [i for i, e in enumerate(examples) if e[5]]
+    calm = [i for i, e in enumerate(examples) if e[1].startswith("complain_") and not e[4]]
+    riskless = [i for i, e in enumerate(examples) if not e[4]]
+    result: Dict[str, Any] = {"C": c, "by_file_folds": folds, "per_kind": per_kind, "betas": {},
+                              "paraphrases": len(paraphrases), "calm_complaints": len(calm)}
+    for beta in betas:
+        kinds = fires[beta]
+        found = sum(1 for i in paraphrases if any(kinds[k][i] for k in kinds if k in examples[i][4]))
+        found_share = found / max(len(paraphrases), 1)
+        false_calm = sum(1 for i in calm if any(f[i] for f in kinds.values())) / max(len(calm), 1)
+        false_any = sum(1 for i in riskless if any(f[i] for f in kinds.values())) / max(len(riskless), 1)
+        result["betas"][str(beta)] = {"paraphrase_recall": round(found_share, 4),
+                                      "calm_complaints_fired": round(false_calm, 4),
+                                      "riskless_fired": round(false_any, 4)}
+        print(f"beta {beta}: severe paraphrases the lexicon misses found {found_share:.3f} ({len(paraphrases)}); "
+              f"complaints without risk fired {false_calm:.3f} ({len(calm)}); "
+              f"any message without risk fired {false_any:.3f}", flush=True)
+    return result
+
+
+COMPLAINT_BETAS = (0.3, 0.4, 0.5, 0.7, 1.0)
+
+
+def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple[float, ...] = COMPLAINT_BETAS,
+                     folds: int = 4) -> Dict[str, Any]:
+    """What each F-beta of the complaint threshold would do to text from files the head never saw:
+    the threshold is chosen as training chooses it (Platt scaling and F-beta on random folds) and
+    applied to scores with whole training files held out. Printed for all examples and for the
+    review files alone (reviews_*.yml, zh_food_reviews.yml), the nearest the training data comes
+    to the product reviews a shop's customers write."""
+    from bot.components.calibration import Logistic, calibrate, out_of_fold, precision_recall
+
+    examples = data["examples"]
+    dense = [] if data["vectors"] is None else [scipy.sparse.csr_matrix(data["vectors"])]
+    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"]), *dense]).tocsr()
+    labels = np.array([int(e[1].startswith("complain_")) for e in examples])
+    files = [e[3] for e in examples]
+    reviews = np.array([f.startswith("reviews_") or f == "zh_food_reviews.yml" for f in files])
+    fit = Logistic(c, "decision_function", 42)
+    random_scores = out_of_fold(fit, matrix, labels, 3, 42)  # as training calibrates
+    file_scores = out_of_fold(fit, matrix, labels, splits=folds_of(list(labels), files, folds))
+    result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "by_file_folds": folds, "betas": {}}
+    for beta in betas:
+        calibration = calibrate(random_scores, labels, beta)
+        p = 1.0 / (1.0 + np.exp(-(calibration.a * file_scores + calibration.b)))
+        row: Dict[str, Any] = {"threshold": calibration.threshold}
+        for name, mask in (("all", np.ones(len(labels), dtype=bool)), ("reviews", reviews)):
+            precision, recall = precision_recall(p[mask], labels[mask], calibration.threshold)
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            row[name] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+        result["betas"][str(beta)] = row
+        print(f"complaint beta {beta}: threshold {row['threshold']:.2f}; whole files held out: all P "
+              f"{row['all']['precision']:.3f} R {row['all']['recall']:.3f} F1 {row['all']['f1']:.3f}; reviews "
+              f"({int(reviews.sum())}) P {row['reviews']['precision']:.3f} R {row['reviews']['recall']:.3f} "
+              f"F1 {row['reviews']['f1']:.3f}", flush=True)
     return result
 
 
@@ -223,6 +352,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--intent", action="store_true", help="also the linear intent model's accuracy")
     parser.add_argument("--anger", action="store_true",
                         help="only choose the anger confidence for handing off important complaints")
+    parser.add_argument("--risk", action="store_true",
+                        help="only compare the F-betas of the learned risk thresholds, whole files held out")
+    parser.add_argument("--complaint", action="store_true",
+                        help="only compare the F-betas of the complaint threshold, whole files held out")
     parser.add_argument("--anger-budget", type=float, default=0.03,
                         help="the share of calm complaints that may be handed off for anger (default 0.03)")
     args = parser.parse_args(argv)
@@ -232,12 +365,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not model.exists():
         print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
         return 2
-    if args.anger:
-        results = anger_choice(collect(model), args.C[-1], args.lexicon_weight[0], args.folds, args.anger_budget)
+    if args.risk:
+        results = risk_choice(collect_cached(model), 4.0)
+    elif args.complaint:
+        results = complaint_choice(collect_cached(model), args.complaint_C[-1], args.lexicon_weight[0])
+    elif args.anger:
+        results = anger_choice(collect_cached(model), args.C[-1], args.lexicon_weight[0], args.folds, args.anger_budget)
     else:
-        results = run(collect(model), args.C, args.lexicon_weight, args.complaint_C, args.folds,
+        results = run(collect_cached(model), args.C, args.lexicon_weight, args.complaint_C, args.folds,
                       args.encoder_weight, args.by_file, args.intent)
-    written = RESULTS.with_name("crossval_anger.json") if args.anger else RESULTS
+    written = RESULTS.with_name("crossval_anger.json") if args.anger else \
+        RESULTS.with_name("crossval_risk.json") if args.risk else \
+        RESULTS.with_name("crossval_complaint.json") if args.complaint else RESULTS
     written.parent.mkdir(parents=True, exist_ok=True)
     written.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"written: {written}")

@@ -10,6 +10,7 @@ specificity, the share of gold-false rows predicted false: 1 minus the false han
 the assistant does not predict yet are written as null and not scored. Rows whose gold intent is
 `out_of_scope` are also scored as the field `scope`: sent out of scope (predicted `out_of_scope`
 or `nlu_fallback`, both of which the bot answers with "I can only help with the shop") or not.
+`--blind` prints the figures of a file that must stay blind and none of its texts.
 """
 
 from __future__ import annotations
@@ -219,6 +220,8 @@ def print_report(report: dict[str, Any], out: Any = sys.stdout) -> None:
             pairs = [(g, p, c) for g, row in entry["confusion"].items() for p, c in row.items() if g != p]
             for g, p, c in sorted(pairs, key=lambda x: -x[2])[:15]:
                 print(f"     {g} → {p}: {c}", file=out)
+        if entry.get("mistakes_withheld"):
+            print("   worst mistakes: withheld (a blind file)", file=out)
         if entry["worst_mistakes"]:
             print("   worst mistakes (most confident first):", file=out)
             for m in entry["worst_mistakes"][:5]:
@@ -264,6 +267,15 @@ class ModelParser:
         return [prediction_from_parse(await self.parse(text)) for text in texts]
 
 
+def withhold_texts(report: dict[str, Any]) -> None:
+    """Drops the texts of the worst mistakes, keeping their count: reading a held-out file's
+    mistakes is how it stops being blind (it happened once, through this very printout)."""
+    for entry in report["fields"].values():
+        if entry.get("worst_mistakes"):
+            entry["mistakes_withheld"] = True
+            entry["worst_mistakes"] = []
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -273,7 +285,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--predictions", help="write one prediction per input line to this JSONL file")
     parser.add_argument("--gate", action="append", default=[], metavar="FIELD=MIN",
                         help="fail when FIELD's accuracy is below MIN in any language")
+    parser.add_argument("--blind", action="store_true",
+                        help="a file whose mistakes nobody may read (it must stay blind for later choices): "
+                             "figures only, no text of any row")
     args = parser.parse_args(argv)
+    if args.blind and args.predictions:
+        print("error: --predictions would write a blind file's answers to disk", file=sys.stderr)
+        return 2
     try:
         rows = read_rows(args.files)
     except (OSError, EvaluationError) as exc:
@@ -296,6 +314,8 @@ def main(argv: list[str]) -> int:
                 out.write(json.dumps(prediction, ensure_ascii=False) + "\n")
     report = evaluate(rows, predictions)
     report["files"] = args.files
+    if args.blind:
+        withhold_texts(report)
     failures = check_gates(report, args.gate)
     report["gate_failures"] = failures
     if args.json:

@@ -52,7 +52,9 @@ function ruleName(rule) {
   const where = rule.language && rule.language !== "all" ? rule.language : t("overall");
   const limit = typeof rule.max_drop === "number" && rule.max_drop > 0
     ? t("ruleMaxDrop", { pt: +(rule.max_drop * 100).toFixed(1) }) : t("ruleNoDrop");
-  return `${where} · ${label("metric", rule.metric)}: ${limit}`;
+  // The paired test of tools/paired.py: a larger drop passes when the changed rows show no loss.
+  const test = rule.paired ? ` (McNemar: −${rule.paired.lost} / +${rule.paired.gained}, p ${rule.paired.p})` : "";
+  return `${where} · ${label("metric", rule.metric)}: ${limit}${test}`;
 }
 
 export class Job {

@@ -11,8 +11,10 @@ from tools.evaluate import (
     evaluate,
     main,
     prediction_from_parse,
+    print_report,
     read_rows,
     score,
+    withhold_texts,
 )
 
 
@@ -76,3 +78,28 @@ def test_out_of_scope_rows_are_scored_by_where_they_were_sent() -> None:
     assert check_gates(report, ["scope=0.9"]) == ["scope [en]: accuracy 0.6667 < 0.9"]
     assert check_gates(report, ["handoff:specificity=0.99"]) == ["handoff [en]: specificity 0.7500 < 0.99"]
     assert check_gates(report, ["handoff:specificity=0.7"]) == []
+
+
+def test_a_blind_file_reports_figures_and_never_a_text() -> None:
+    """`--blind`: reading a held-out file's mistakes is how it stops being blind."""
+    import io
+
+    rows = [{"text": "secret row one", "intent": "greet"}, {"text": "secret row two", "intent": "goodbye"}]
+    preds = [prediction_from_parse({"text": r["text"], "intent": {"name": "greet", "confidence": 1.0}})
+             for r in rows]
+    report = evaluate(rows, preds)
+    withhold_texts(report)
+    out = io.StringIO()
+    print_report(report, out)
+    printed = out.getvalue()
+    assert "secret" not in printed
+    assert "withheld" in printed and "accuracy 0.5000" in printed
+    assert check_gates(report, ["intent=0.9"]) == ["intent [en]: accuracy 0.5000 < 0.9"]
+
+
+def test_a_blind_file_refuses_to_write_its_predictions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "ok", "intent": "greet"}\n', encoding="utf-8")
+    assert main([str(rows), "--blind", "--predictions", str(tmp_path / "out.jsonl")]) == 2
+    assert "blind" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()

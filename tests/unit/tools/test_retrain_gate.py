@@ -108,3 +108,52 @@ def test_a_shop_may_allow_a_larger_drop_but_never_for_severe_recall() -> None:
     assert passed(gate(CURRENT, worse, max_drop=0.03))
     fewer_severe = candidate(severe_recall=CURRENT["severe_recall"] - 0.01)
     assert not passed(gate(CURRENT, fewer_severe, max_drop=0.03))
+
+
+def with_rows(scores: dict[str, Any], zh_hant_intent: str) -> dict[str, Any]:
+    return {**scores, "rows": {"intent_accuracy": {"zh-Hant": zh_hant_intent}}}
+
+
+# 270 zh-Hant rows, as in tests/data: the current model has 262 right
+CURRENT_ROWS = "1" * 262 + "0" * 8
+
+
+def test_a_drop_the_changed_rows_explain_as_noise_passes() -> None:
+    """Stop 22's case: one added example cost 1.5 points of zh-Hant intent (0.970 → 0.956). The
+    candidate lost 6 rows and gained 2: McNemar gives p 0.145, no evidence of a loss: it passes."""
+    new = "1" * 256 + "0" * 6 + "1" * 2 + "0" * 6
+    rules = gate(with_rows(CURRENT, CURRENT_ROWS),
+                 with_rows(candidate(zh_Hant__intent_accuracy=0.9292), new))
+    rule = next(r for r in rules if (r["metric"], r["language"]) == ("intent_accuracy", "zh-Hant"))
+    assert rule["passed"] and rule["paired"] == {"lost": 6, "gained": 2, "p": 0.1445}
+    assert "McNemar" in rule["rule"]
+    assert passed(rules)
+
+
+def test_a_drop_of_the_same_size_made_of_losses_only_blocks() -> None:
+    """Five rows lost and none gained (1.9 points): p 0.031, a loss."""
+    new = "1" * 257 + "0" * 5 + "0" * 8
+    rules = gate(with_rows(CURRENT, CURRENT_ROWS), with_rows(candidate(zh_Hant__intent_accuracy=0.9255), new))
+    rule = next(r for r in rules if (r["metric"], r["language"]) == ("intent_accuracy", "zh-Hant"))
+    assert not rule["passed"] and rule["paired"] == {"lost": 5, "gained": 0, "p": 0.0312}
+
+
+def test_a_drop_beyond_three_points_blocks_whatever_the_test_says() -> None:
+    noisy = "".join("0" if i % 2 else "1" for i in range(270))  # many changes each way
+    rules = gate(with_rows(CURRENT, CURRENT_ROWS), with_rows(candidate(zh_Hant__intent_accuracy=0.9040), noisy))
+    rule = next(r for r in rules if (r["metric"], r["language"]) == ("intent_accuracy", "zh-Hant"))
+    assert not rule["passed"] and "paired" not in rule
+
+
+def test_without_row_verdicts_the_plain_rule_decides() -> None:
+    """Scores kept before the paired test (no rows) or rows of other files (another length)."""
+    worse = candidate(zh_Hant__intent_accuracy=0.9300)
+    assert failed(gate(CURRENT, worse)) == [("intent_accuracy", "zh-Hant")]
+    assert failed(gate(with_rows(CURRENT, CURRENT_ROWS), with_rows(worse, "1" * 100))) == \
+        [("intent_accuracy", "zh-Hant")]
+
+
+def test_severe_recall_gets_no_paired_test() -> None:
+    rows = {"severe_recall": {"all": "1" * 100}}
+    rules = gate({**CURRENT, "rows": rows}, {**candidate(severe_recall=0.98), "rows": rows})
+    assert failed(rules) == [("severe_recall", "all")]

@@ -58,3 +58,30 @@ def test_the_complaint_head_may_read_more_features_than_the_emotion_head(tmp_pat
     assert parse(both, "快递一周了还没到，气死我了")["complaint_score"] > 0.5
     assert parse(both, "我的订单到哪了")["complaint_score"] < 0.5
     assert parse(both, "谢谢你们，服务很好")["emotion"]["name"] == "joy"
+
+
+def test_the_emotion_head_reads_the_sentence_vector_at_its_own_weight(tmp_path: Path) -> None:
+    """config.yml gives the six-way emotion head the encoder's vector at half weight: its row is
+    the n-grams, then the scaled vector, then the lexicon counts, at training and at parse time
+    alike; the complaint head keeps its own row."""
+    import numpy as np
+
+    from bot.components.features import sentence_features
+    from bot.components.sentence_encoder import DIMENSIONS, SentenceEncoderFeaturizer
+
+    encoder = (SentenceEncoderFeaturizer, {"alias": "use", "cache_dir": str(tmp_path / "vectors")})
+    emotion = (EMOTION[0], {**EMOTION[1], "complaint_featurizers": ["ngrams", "use"], "encoder": "use",
+                            "encoder_weight": 0.5})
+    (tmp_path / "model").mkdir()
+    both = train_and_load(tmp_path / "model", [TOKENIZER, NGRAMS, encoder, emotion])
+    heads = both[-1]._heads
+    assert heads.emotion_w.shape[0] == heads.complaint_w.shape[0]  # each: n-grams + vector + lexicon
+    message = process(both, "快递一周了还没到，气死我了")
+    parts = both[-1]._parts(message, heads.matcher, heads.cue_kinds)
+    assert parts is not None
+    vector, ngrams = sentence_features(message, ["use"]), sentence_features(message, ["ngrams"])
+    assert vector is not None and ngrams is not None
+    assert parts[0].shape[1] == ngrams.shape[1] + DIMENSIONS
+    assert np.allclose(parts[0].toarray()[0, -DIMENSIONS:], 0.5 * vector.toarray()[0])
+    assert parse(both, "快递一周了还没到，气死我了")["emotion"]["name"] == "anger"
+    assert parse(both, "谢谢你们，服务很好")["emotion"]["name"] == "joy"
