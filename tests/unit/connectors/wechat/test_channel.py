@@ -124,8 +124,8 @@ async def test_a_retry_while_a_live_holder_works_runs_nothing(api: WeChatApiStub
     answers "success" (the holder's answer follows through the API) and runs nothing."""
     msg_id = next(MSG_IDS)
     bot = Bot()
-    with Holder(redis_url, APPID, str(msg_id), lease_s=0.6):
-        assert await post(channel(api, redis_url, reply_wait_s=1.5), text_xml("o8", "在吗", msg_id), bot) == (200, None)
+    with Holder(redis_url, APPID, str(msg_id), lease_s=1.2):
+        assert await post(channel(api, redis_url, reply_wait_s=2.5), text_xml("o8", "在吗", msg_id), bot) == (200, None)
     assert bot.messages == []
 
 
