@@ -4,7 +4,7 @@ with and without the sentence encoder's vector, on a small synthetic training se
 import numpy as np
 import scipy.sparse
 
-from tools.crossval import anger_choice, anger_cutoff, anger_table, folds_of, run
+from tools.crossval import anger_choice, anger_cutoff, anger_table, complaint_choice, folds_of, risk_choice, run
 
 
 def synthetic() -> dict:
@@ -14,8 +14,12 @@ def synthetic() -> dict:
         complaint = n % 2 == 0
         emotion = "anger" if complaint else "neutral"
         intent = "complain_quality" if complaint else "query_order"
-        examples.append((f"text {n}", intent, emotion, f"file{n % 3}.yml"))
-        rows.append([1.0 if complaint else 0.0, rng.random()])
+        # every fourth example is a safety risk (a complaint), half of them paraphrases the
+        # lexicon would miss; the third feature tells them apart
+        risky = n % 4 == 0
+        examples.append((f"text {n}", intent, emotion, f"file{n % 3}.yml", {"safety_health"} if risky else set(),
+                         risky and n % 8 == 0))
+        rows.append([1.0 if complaint else 0.0, rng.random(), 1.0 if risky else 0.0])
         vectors.append([1.0 if complaint else -1.0, rng.random()])
     return {"examples": examples, "ngrams": scipy.sparse.csr_matrix(np.array(rows)),
             "lexicon": np.zeros((120, 1)), "vectors": np.array(vectors)}
@@ -55,3 +59,22 @@ def test_anger_choice_reports_both_fold_kinds_and_a_cutoff() -> None:
     result = anger_choice(synthetic(), c=1.0, weight=0.2, folds=2, budget=0.03)
     assert {"random", "by_file", "cutoff"} <= set(result)
     assert result["cutoff"] == 0.5  # separable: no calm complaint at all, so the lowest step
+
+
+def test_risk_choice_compares_the_betas_with_whole_files_held_out() -> None:
+    """Separable risks: every beta finds every paraphrase and fires on no riskless complaint."""
+    result = risk_choice(synthetic(), c=1.0, betas=(0.5, 1.0), folds=3)
+    assert set(result["per_kind"]) == {"safety_health"}  # the only kind with enough examples
+    assert result["paraphrases"] == 15 and result["calm_complaints"] == 30
+    for beta in ("0.5", "1.0"):
+        assert result["betas"][beta] == {"paraphrase_recall": 1.0, "calm_complaints_fired": 0.0, "riskless_fired": 0.0}
+
+
+def test_complaint_choice_reports_all_examples_and_the_review_files() -> None:
+    data = synthetic()
+    data["examples"] = [(*e[:3], "reviews_zh.yml" if i % 3 == 0 else e[3], *e[4:])
+                        for i, e in enumerate(data["examples"])]
+    result = complaint_choice(data, c=1.0, weight=0.2, betas=(0.5, 1.0), folds=3)
+    for beta in ("0.5", "1.0"):
+        assert result["betas"][beta]["all"]["f1"] == 1.0
+        assert result["betas"][beta]["reviews"]["f1"] == 1.0
