@@ -237,7 +237,7 @@ def current_scores(root: Path, version: str, files: tuple[list[str], list[str]],
                    progress: Progress) -> Scores:
     meta = read_meta(root, version)
     # Scores kept before the gate's paired test lack the row verdicts: scored again, once.
-    if meta.get("scores", {}).get("rows") and meta.get("heldout_hash") == digest:
+    if (meta.get("scores") or {}).get("rows") and meta.get("heldout_hash") == digest:
         progress(1.0)
         return dict(meta["scores"])
     scores = score_model(archive_of(root, version), *files, progress=progress)

@@ -157,3 +157,27 @@ def test_severe_recall_gets_no_paired_test() -> None:
     rows = {"severe_recall": {"all": "1" * 100}}
     rules = gate({**CURRENT, "rows": rows}, {**candidate(severe_recall=0.98), "rows": rows})
     assert failed(rules) == [("severe_recall", "all")]
+
+
+def test_the_current_versions_scores_are_reused_only_with_row_verdicts(tmp_path: Any, monkeypatch: Any) -> None:
+    """A version adopted from `make train` has `scores: null`; one scored before the paired test
+    has scores without rows: both are scored again (once), a version with rows is not."""
+    import json
+
+    import tools.retrain as retrain
+
+    scored: list[str] = []
+
+    def score_model(model: Any, *files: Any, progress: Any = None) -> dict[str, Any]:
+        scored.append(str(model))
+        return {**CURRENT, "rows": {"intent_accuracy": {"en": "1"}}}
+
+    monkeypatch.setattr(retrain, "score_model", score_model)
+    for meta, rescored in (({"scores": None}, True), ({"scores": CURRENT, "heldout_hash": "d"}, True),
+                           ({"scores": {**CURRENT, "rows": {"x": {}}}, "heldout_hash": "d"}, False)):
+        (tmp_path / "v1").mkdir(exist_ok=True)
+        (tmp_path / "v1" / "meta.json").write_text(json.dumps({"version": "v1", **meta}), encoding="utf-8")
+        scored.clear()
+        scores = retrain.current_scores(tmp_path, "v1", ([], []), "d", lambda share: None)
+        assert bool(scored) is rescored
+        assert scores["languages"] == CURRENT["languages"]
