@@ -15,8 +15,10 @@ in the project knows about WeChat. Configure it in credentials.yml (docs/wechat.
 Check it with `python -m connectors.wechat check --credentials credentials.yml`.
 
 The modules, one job each: `text` (splitting replies, numbered choices), `credentials` (the
-section), `state` (MsgIds, pending choices, last inbound time; Redis and memory), `client` (the
-API and its access token), `output` and `channel` (Rasa's output and input channels), `cli`.
+section), `state` (MsgIds, unfinished messages, pending choices, last inbound time; Redis and
+memory), `inbound` (a message as kept until done), `sweeper` (running what a dead process left
+unfinished), `client` (the API and its access token), `output` and `channel` (Rasa's output and
+input channels), `cli`.
 """
 
 from connectors.wechat.channel import WeChatInput

@@ -10,6 +10,10 @@ the message, or runs it when its holder died (the lease lapsed); and Rasa gets `
 (4 s) to answer; what is ready then is the passive reply, anything later goes through the
 customer-service message API (客服消息).
 
+A message WeChat will not send again (it was answered "success", or it was the last try) would
+die with its process: so each message for Rasa is recorded as unfinished until done, and every
+process's sweeper (`sweeper.Sweeper`, started with the server) runs those whose process died.
+
 The conversation id is namespaced, `wechat:<openid>` (core.channels); `get_output_channel` sends
 through the customer-service API, so an agent's reply posted to Rasa with `output_channel=latest`
 reaches the customer, within WeChat's 48-hour window (core/reach.py).
@@ -34,8 +38,10 @@ from wechatpy.utils import check_signature
 
 from connectors.wechat.client import WeChatApi
 from connectors.wechat.credentials import problems
+from connectors.wechat.inbound import Inbound
 from connectors.wechat.output import WeChatOutput
 from connectors.wechat.state import Lease, RedisLink, State
+from connectors.wechat.sweeper import Sweeper
 from connectors.wechat.text import picked, split_text
 from core import settings
 from core.channels import conversation_id
@@ -87,6 +93,7 @@ class WeChatInput(InputChannel):
         self.state = State(self.redis, appid)
         self.reply_wait_s = reply_wait_s
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._sweeper: Optional[Sweeper] = None
 
     def get_output_channel(self) -> WeChatOutput:
         return WeChatOutput(self.api, self.state)
@@ -111,12 +118,34 @@ class WeChatInput(InputChannel):
             return response.text(body, status=status, content_type="application/xml" if body.startswith("<")
                                  else "text/plain")
 
+        @wechat_webhook.listener("after_server_start")
+        async def start(*_: Any) -> None:
+            self.start(on_new_message)
+
         @wechat_webhook.listener("before_server_stop")
         async def finish(*_: Any) -> None:
-            await self.drain(timeout=10)
-            await self.redis.close()
+            await self.stop()
 
         return wechat_webhook
+
+    def sweeper(self, on_new_message: Handler) -> Sweeper:
+        """The sweeper of this process's unfinished messages, running them through `on_new_message`."""
+        async def run(inbound: Inbound, lease: Lease) -> None:
+            await self.rerun(inbound, lease, on_new_message)
+        return Sweeper(self.state, run)
+
+    def start(self, on_new_message: Handler) -> None:
+        """Starts this process's sweeper (with Redis: without it, nothing outlives a process)."""
+        if self.redis.url and self._sweeper is None:
+            self._sweeper = self.sweeper(on_new_message)
+            self._sweeper.start()
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            await self._sweeper.stop()
+            self._sweeper = None
+        await self.drain(timeout=10)
+        await self.redis.close()
 
     def signed(self, args: Any) -> bool:
         """WeChat's signature over the Token, `timestamp` and `nonce` (wechatpy's check)."""
@@ -163,8 +192,7 @@ class WeChatInput(InputChannel):
     async def reply_to(self, message: Any, on_new_message: Handler) -> Optional[str]:
         """The passive reply to one message, None for none. Within `reply_wait_s` in all: the
         time a retry waits for another process's answer is taken from Rasa's."""
-        openid = str(message.source)
-        kind = str(message.type)
+        openid, kind = str(message.source), str(message.type)
         event = str(getattr(message, "event", "") or "")
         if kind == "event" and event == "unsubscribe":
             return None
@@ -176,7 +204,7 @@ class WeChatInput(InputChannel):
             return again
         pending: List[asyncio.Task[Any]] = []
         try:
-            passive = await self._answer(message, openid, kind, event, on_new_message, until, pending)
+            passive = await self._answer(message, key, lease, on_new_message, until, pending)
             if passive:
                 await self.state.remember_reply(key, passive)
             return passive
@@ -208,12 +236,14 @@ class WeChatInput(InputChannel):
         finally:
             await lease.done()
 
-    async def _answer(self, message: Any, openid: str, kind: str, event: str, on_new_message: Handler,
-                      until: float, pending: List[asyncio.Task[Any]]) -> Optional[str]:
+    async def _answer(self, message: Any, key: str, lease: Lease, on_new_message: Handler, until: float,
+                      pending: List[asyncio.Task[Any]]) -> Optional[str]:
         """Runs a message taken; its passive reply, None for none. The work still going on when
-        the passive reply is given is added to `pending`."""
-        sender = conversation_id(self.name(), openid)
-        await self.state.touch(sender)
+        the passive reply is given is added to `pending`. What goes to Rasa is recorded as
+        unfinished first (`Lease.record`): WeChat may have been answered before it is done."""
+        openid, kind = str(message.source), str(message.type)
+        event = str(getattr(message, "event", "") or "")
+        await self.state.touch(conversation_id(self.name(), openid))
         if kind in NOT_TEXT:
             return TEXT_ONLY
         if kind == "text":
@@ -226,20 +256,36 @@ class WeChatInput(InputChannel):
             return None
         if not text.strip():
             return None
-        metadata = {"wechat": {"msg_id": getattr(message, "id", None), "openid": openid,
-                               "account": str(message.target), "type": kind, "event": event or None}}
-        return await self.run(UserMessage(text, None, sender, input_channel=self.name(), metadata=metadata),
-                              openid, on_new_message, until, pending)
+        msg_id = getattr(message, "id", None)
+        inbound = await lease.record(Inbound(key=key, openid=openid, kind=kind, event=event, text=text,
+                                             account=str(message.target), created=int(message.time or 0),
+                                             msg_id=int(msg_id) if msg_id is not None else None))
+        return await self.run(inbound, on_new_message, until, pending)
 
-    async def run(self, message: UserMessage, openid: str, on_new_message: Handler, until: float,
+    async def rerun(self, inbound: Inbound, lease: Lease, on_new_message: Handler) -> None:
+        """Runs a message its dead process left unfinished (the sweeper): its passive reply is
+        long over, so all of the answer goes through the API; done, as any message, once
+        handled and sent."""
+        pending: List[asyncio.Task[Any]] = []
+        try:
+            await self.run(inbound, on_new_message, asyncio.get_running_loop().time(), pending)
+        finally:
+            self._spawn(self._settle(lease, pending))
+
+    async def run(self, inbound: Inbound, on_new_message: Handler, until: float,
                   pending: List[asyncio.Task[Any]]) -> Optional[str]:
         """Lets Rasa answer until `until`: the first part of a ready answer is the passive reply,
-        the rest (and everything not ready in time) goes through the API."""
-        output = WeChatOutput(self.api, self.state, collecting=True)
+        the rest (and everything not ready in time) goes through the API. With `until` past,
+        everything goes through the API."""
+        sender = conversation_id(self.name(), inbound.openid)
+        message = UserMessage(inbound.text, None, sender, input_channel=self.name(), metadata=inbound.metadata())
+        wait = until - asyncio.get_running_loop().time()
+        output = WeChatOutput(self.api, self.state, collecting=wait > 0)
         message.output_channel = output
         handling = self._spawn(on_new_message(message))
         pending.append(handling)
-        wait = max(0.0, until - asyncio.get_running_loop().time())
+        if wait <= 0:
+            return None
         done, _ = await asyncio.wait({handling}, timeout=wait)
         parts = split_text("\n\n".join(output.take()))
         passive: Optional[str] = None
@@ -249,7 +295,7 @@ class WeChatInput(InputChannel):
             logger.info("WeChat channel: no answer for %s within %.1f s; it follows via the API",
                         message.sender_id, self.reply_wait_s)
         if parts:
-            pending.append(self._spawn(output.send_parts(openid, parts)))
+            pending.append(self._spawn(output.send_parts(inbound.openid, parts)))
         return passive
 
     def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:

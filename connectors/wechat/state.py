@@ -11,12 +11,22 @@ so a process killed mid-message (OOM, crash) lets go within `LEASE_S` and WeChat
 run by whichever process it reaches. A message is handled at least once, never lost to a dead
 holder; at worst (killed after Rasa answered, before "done") twice.
 
+A message WeChat will not send again (the channel answered "success" because Rasa was slow, or
+it was WeChat's last try) is recorded as *unfinished* while it runs (`Lease.record`): if its
+process dies, a sweeper in any process (`sweeper.Sweeper`) finds the lease lapsed and runs it.
+The record goes once the message is done, after "done" is set, so a crash in between leaves a
+record of a done message, which the sweeper deletes. Without Redis nothing is recorded: a
+process's memory dies with it.
+
 Redis keys (`<key>` is the MsgId, or `<openid>:<CreateTime>:<event>` for an event, which has none):
 
 - `wechat:msg:<appid>:<key>`: a lease token (being handled; expires after `LEASE_S`, renewed
   every `RENEW_S` by its holder) or `done` (handled; kept `DEDUP_TTL`). The lease is redis-py's
   `Lock` (SET NX PX, and `extend`, which compares the token); "done" replaces only our own
   token, or a lease that has lapsed, in one Lua script (`MARK_DONE`).
+- `wechat:unfinished:<appid>`: a hash, field `<key>`, value the message to run again
+  (`inbound.Inbound` as JSON: openid, text, ..., attempts), only while it is taken and not done;
+  the hash expires `DEDUP_TTL` after the last record written.
 - `wechat:reply:<appid>:<key>`: the passive reply given, for a retry whose try lost it (`REPLY_TTL`).
 - `wechat:choices:<appid>:<openid>`: the numbered choices last sent (`CHOICES_TTL`).
 - `reach:last_inbound:wechat:<openid>`: when the customer last wrote (core/reach.py).
@@ -35,6 +45,7 @@ from typing import Any, List, Optional, Tuple
 from redis.exceptions import LockNotOwnedError
 
 from connectors.redis_link import REDIS_ERRORS, RedisLink
+from connectors.wechat.inbound import Inbound
 from core.reach import LAST_INBOUND_TTL, last_inbound_key
 
 logger = logging.getLogger(__name__)
@@ -94,6 +105,7 @@ class Lease:
 
     def __init__(self, state: State, key: str, token: str, lock: Any) -> None:
         self.state, self.key, self.token, self.lock = state, key, token, lock
+        self.recorded: Optional[str] = None  # the message key of our unfinished record
         self._renewing: Optional[asyncio.Task[None]] = asyncio.get_running_loop().create_task(self._keep())
 
     async def _keep(self) -> None:
@@ -128,9 +140,37 @@ class Lease:
             self._renewing.cancel()
             self._renewing = None
 
+    async def record(self, inbound: Inbound) -> Inbound:
+        """Keeps the message in `wechat:unfinished:<appid>` until `done`, for the sweeper to run
+        if this process dies; the run as recorded (counted after the runs recorded before: a
+        process killed on it left its record). Without Redis, the message as it came, run once."""
+        client = self.state.link.client()
+        if client is None:
+            return inbound.again(None)
+        try:
+            before = await client.hget(self.state.unfinished_key, inbound.key)
+            try:
+                earlier = Inbound.from_json(before) if before else None
+            except ValueError:
+                earlier = None
+            run = inbound.again(earlier)
+            # The hash lives as long as "done" would (`DEDUP_TTL`) after the last message recorded:
+            # should no sweeper ever run again (the channel removed), the customers' texts go too;
+            # and a record older than its "done" could not tell a done message from an unfinished one.
+            await (client.pipeline(transaction=True).hset(self.state.unfinished_key, inbound.key, run.to_json())
+                   .expire(self.state.unfinished_key, self.state.dedup_ttl).execute())
+        except REDIS_ERRORS as exc:
+            self.state.link.failed(exc)
+            return inbound.again(None)
+        self.recorded = inbound.key
+        return run
+
     async def done(self) -> None:
         """The message was handled (whatever became of the delivery): a retry runs nothing for
-        `DEDUP_TTL`. Only our own token, or a lapsed lease, becomes "done" (`MARK_DONE`)."""
+        `DEDUP_TTL`. Only our own token, or a lapsed lease, becomes "done" (`MARK_DONE`). The
+        unfinished record goes only once "done" is set: removed first, a crash in between would
+        leave a message neither done nor recorded. If "done" fails, the record stays and a sweeper
+        runs the message again: answered twice rather than perhaps never."""
         self.stop()
         self.state.memory.set(self.key, DONE, self.state.dedup_ttl)
         client = self.state.link.client()
@@ -140,6 +180,9 @@ class Lease:
             await client.register_script(MARK_DONE)(keys=[self.key], args=[self.token, DONE, self.state.dedup_ttl])
         except REDIS_ERRORS as exc:
             self.state.link.failed(exc)
+            return
+        if self.recorded is not None:
+            await self.state.forget(self.recorded)
 
 
 class State:
@@ -150,6 +193,7 @@ class State:
         self.link, self.appid, self.dedup_ttl = link, appid, dedup_ttl
         self.lease_s, self.renew_s = lease_s, renew_s
         self.memory = Memory()
+        self.unfinished_key = f"wechat:unfinished:{appid}"
 
     def _msg_key(self, message_key: str) -> str:
         return f"wechat:msg:{self.appid}:{message_key}"
@@ -189,6 +233,29 @@ class State:
             except REDIS_ERRORS as exc:
                 self.link.failed(exc)
         return False
+
+    async def unfinished(self, cursor: int, count: int) -> Tuple[int, List[Tuple[str, str]]]:
+        """One HSCAN page of the unfinished records: the next cursor (0: the scan is complete)
+        and (message key, record) pairs. Nothing without Redis, or when it fails."""
+        client = self.link.client()
+        if client is None:
+            return 0, []
+        try:
+            following, found = await client.hscan(self.unfinished_key, cursor, count=count)
+        except REDIS_ERRORS as exc:
+            self.link.failed(exc)
+            return 0, []
+        return int(following), [(str(k), str(v)) for k, v in found.items()]
+
+    async def forget(self, message_key: str) -> None:
+        """The unfinished record of a message goes (it is done, or given up)."""
+        client = self.link.client()
+        if client is None:
+            return
+        try:
+            await client.hdel(self.unfinished_key, message_key)
+        except REDIS_ERRORS as exc:
+            self.link.failed(exc)
 
     async def _put(self, key: str, value: str, ttl: int) -> None:
         """A value in this process's memory and in Redis, both expiring after `ttl` seconds."""

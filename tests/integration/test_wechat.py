@@ -4,10 +4,11 @@ does (safe mode), and what the customer would see is the passive reply in the HT
 the stand-in API's recorded customer-service messages (客服消息).
 
 A message whose Rasa process is SIGKILLed mid-message is answered by WeChat's retry (played by a
-real process holding the message's lease, killed). The severe complaint goes all the way:
-handoff, the agent's reply through Rasa's output channel into the customer-service API, resolve,
-the rating question, the rating stored; and an agent writing after WeChat's 48 hours is told the
-customer can no longer be reached.
+real process holding the message's lease, killed); one whose process had already answered WeChat
+"success" (so no retry comes) is answered by the stack's Rasa sweeping the unfinished messages.
+The severe complaint goes all the way: handoff, the agent's reply through Rasa's output channel
+into the customer-service API, resolve, the rating question, the rating stored; and an agent
+writing after WeChat's 48 hours is told the customer can no longer be reached.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from urllib.parse import quote
 import pytest
 import redis
 
+from connectors.wechat.state import LEASE_S
+from connectors.wechat.sweeper import SWEEP_S
 from core.reach import last_inbound_key
 from tests.integration.conftest import Agent, ApiError, Inbox, create_agent
-from tests.unit.connectors.wechat.holder import Holder
+from tests.unit.connectors.wechat.holder import Answered, Holder
 from tests.wechat_stub import (
     AES_KEY,
     APPID,
@@ -217,6 +220,31 @@ def test_a_message_whose_process_was_killed_is_answered_by_wechats_retry(custome
     assert customer.user_texts() == ["订单 20251103887 到哪了"]
     time.sleep(2)  # time enough for a second answer, if there were one
     assert sum("20251103887" in t for t in customer.texts(mark)) == 1
+
+
+def test_a_message_answered_success_by_a_process_then_killed_is_still_answered(customer: WeChatCustomer,
+                                                                             stack: Stack) -> None:
+    """WeChat's try reached a Rasa process whose Rasa was slow: it answered "success" and was to
+    send the answer through the API, and is SIGKILLed. WeChat sends nothing more. Played by a real
+    process running the channel (`WeChatInput`, in the stack's Redis, with the stand-in API) whose
+    Rasa never finishes. While it lives, the stack's Rasa leaves the message to it; once it is
+    killed, the stack's sweeper runs the message and the customer gets the answer through the
+    customer-service API, once."""
+    msg_id = next(MSG_IDS)
+    xml = text_xml(customer.openid, "订单 20251103887 到哪了", msg_id)
+    mark = customer.api.mark()
+    with Answered(stack.redis_url, customer.api.base_url, xml) as holder:
+        time.sleep(SWEEP_S + LEASE_S)  # a sweep or more while the holder lives: it renews its lease
+        assert customer.user_texts() == [] and customer.texts(mark) == []
+        holder.kill()
+    assert "运输中" in customer.receives(mark, "20251103887")
+    assert customer.user_texts() == ["订单 20251103887 到哪了"]
+    time.sleep(2)  # time enough for a second answer, if there were one
+    assert sum("20251103887" in t for t in customer.texts(mark)) == 1
+    assert customer.passive == []  # all of it through the API: WeChat had its "success"
+    plain = redis.Redis.from_url(stack.redis_url, decode_responses=True)
+    assert plain.hget(f"wechat:unfinished:{APPID}", str(msg_id)) is None  # the customer's text is not kept
+    assert plain.get(f"wechat:msg:{APPID}:{msg_id}") == "done"
 
 
 def test_a_bad_signature_is_403_and_nothing_happens(customer: WeChatCustomer) -> None:

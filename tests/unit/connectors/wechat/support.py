@@ -1,12 +1,14 @@
 """What the WeChat tests share: a stand-in for Rasa's `on_new_message`, a channel pointed at the
-stand-in API, and WeChat's POST to it."""
+stand-in API, WeChat's POST to it, and waiting for a lease to lapse."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, Optional
 from urllib.parse import parse_qs
 
+import redis
 from rasa.core.channels.channel import UserMessage
 
 from connectors.wechat.channel import WeChatInput
@@ -54,3 +56,12 @@ async def post(ch: WeChatInput, xml: str | bytes, bot: Bot, safe: bool = True, t
     if status != 200:
         return status, answer
     return status, server.reply_text(answer.encode("utf-8"), query)
+
+
+async def lapsed(redis_url: str, key: str, within: float = 10.0) -> None:
+    """Waits for a lease to expire in Redis (the only waiting these tests do)."""
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + within
+    while client.exists(key):
+        assert time.monotonic() < deadline, f"{key} did not expire within {within} s"
+        await asyncio.sleep(0.05)

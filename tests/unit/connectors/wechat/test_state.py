@@ -13,15 +13,7 @@ import redis
 from connectors.wechat.state import DEDUP_TTL, DONE, LEASE_S, RedisLink, State
 from core.reach import last_inbound_key
 from tests.unit.connectors.wechat.holder import Holder
-
-
-async def lapsed(redis_url: str, key: str, within: float = 10.0) -> None:
-    """Waits for a lease to expire in Redis (the only waiting these tests do)."""
-    client = redis.Redis.from_url(redis_url)
-    deadline = time.monotonic() + within
-    while client.exists(key):
-        assert time.monotonic() < deadline, f"{key} did not expire within {within} s"
-        await asyncio.sleep(0.05)
+from tests.unit.connectors.wechat.support import lapsed
 
 
 async def test_a_message_is_taken_once_while_held_and_once_done_in_memory() -> None:
