@@ -180,6 +180,22 @@ def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budg
     return result
 
 
+def on_unseen_files(c: float, matrix: Any, labels: np.ndarray, files: List[str], folds: int,
+                    betas: tuple[float, ...]) -> Dict[float, tuple[Any, np.ndarray]]:
+    """Per F-beta: the calibration training would choose (Platt and threshold on random folds)
+    and the probabilities it gives to scores with whole training files held out."""
+    from bot.components.calibration import Logistic, calibrate, out_of_fold
+
+    fit = Logistic(c, "decision_function", 42)
+    random_scores = out_of_fold(fit, matrix, labels, 3, 42)  # as training calibrates
+    file_scores = out_of_fold(fit, matrix, labels, splits=folds_of(list(labels), files, folds))
+    chosen = {}
+    for beta in betas:
+        calibration = calibrate(random_scores, labels, beta)
+        chosen[beta] = (calibration, 1.0 / (1.0 + np.exp(-(calibration.a * file_scores + calibration.b))))
+    return chosen
+
+
 RISK_BETAS = (0.5, 0.7, 1.0)
 
 
@@ -191,7 +207,6 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     how many severe paraphrases the lexicon misses are still found (the recall that matters), and
     how many complaints without any risk, and how many messages of any kind, a kind fires on
     (each such complaint would be graded severe and handed to a person)."""
-    from bot.components.calibration import Logistic, calibrate, out_of_fold
     from bot.components.risk import LEARNED
 
     examples = data["examples"]
@@ -206,13 +221,8 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
         if labels.sum() < 10:
             continue
         start = time.perf_counter()
-        fit = Logistic(c, "decision_function", 42)
-        random_scores = out_of_fold(fit, matrix, labels, 3, 42)  # as training calibrates
-        file_scores = out_of_fold(fit, matrix, labels, splits=folds_of(list(labels), files, folds))
         per_kind[kind] = {"positives": int(labels.sum())}
-        for beta in betas:
-            calibration = calibrate(random_scores, labels, beta)
-            p = 1.0 / (1.0 + np.exp(-(calibration.a * file_scores + calibration.b)))
+        for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas).items():
             fired = p >= calibration.threshold
             fires[beta][kind] = fired
             tp = int((fired & (labels == 1)).sum())
@@ -252,7 +262,7 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
     applied to scores with whole training files held out. Printed for all examples and for the
     review files alone (reviews_*.yml, zh_food_reviews.yml), the nearest the training data comes
     to the product reviews a shop's customers write."""
-    from bot.components.calibration import Logistic, calibrate, out_of_fold, precision_recall
+    from bot.components.calibration import precision_recall
 
     examples = data["examples"]
     dense = [] if data["vectors"] is None else [scipy.sparse.csr_matrix(data["vectors"])]
@@ -260,13 +270,8 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
     labels = np.array([int(e[1].startswith("complain_")) for e in examples])
     files = [e[3] for e in examples]
     reviews = np.array([f.startswith("reviews_") or f == "zh_food_reviews.yml" for f in files])
-    fit = Logistic(c, "decision_function", 42)
-    random_scores = out_of_fold(fit, matrix, labels, 3, 42)  # as training calibrates
-    file_scores = out_of_fold(fit, matrix, labels, splits=folds_of(list(labels), files, folds))
     result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "by_file_folds": folds, "betas": {}}
-    for beta in betas:
-        calibration = calibrate(random_scores, labels, beta)
-        p = 1.0 / (1.0 + np.exp(-(calibration.a * file_scores + calibration.b)))
+    for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas).items():
         row: Dict[str, Any] = {"threshold": calibration.threshold}
         for name, mask in (("all", np.ones(len(labels), dtype=bool)), ("reviews", reviews)):
             precision, recall = precision_recall(p[mask], labels[mask], calibration.threshold)

@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from connectors.wechat.state import DEDUP_TTL, DONE, LEASE_S, RedisLink, State
+from connectors.wechat.state import DEDUP_TTL, DONE, LEASE_S, Lease, RedisLink, State
 from core.reach import last_inbound_key
 from tests.unit.connectors.wechat.holder import Holder
 from tests.unit.connectors.wechat.support import lapsed
@@ -98,12 +98,17 @@ async def test_a_holder_killed_by_sigkill_lets_the_next_try_run_it(redis_url: st
     await taken.done()
 
 
-async def test_renewal_never_extends_or_finishes_someone_elses_lease(redis_url: str) -> None:
-    late = State(RedisLink(redis_url), "wx1", lease_s=0.3, renew_s=0.1)
-    lease = await late.take("250")
+async def lapsed_lease(redis_url: str, key: str) -> Lease:
+    """A lease whose holder stopped renewing (asleep, not dead) and that has lapsed in Redis."""
+    lease = await State(RedisLink(redis_url), "wx1", lease_s=0.3, renew_s=0.1).take(key)
     assert lease is not None
     lease.stop()
-    await lapsed(redis_url, "wechat:msg:wx1:250")
+    await lapsed(redis_url, f"wechat:msg:wx1:{key}")
+    return lease
+
+
+async def test_renewal_never_extends_or_finishes_someone_elses_lease(redis_url: str) -> None:
+    lease = await lapsed_lease(redis_url, "250")
     successor = await State(RedisLink(redis_url), "wx1", lease_s=5.0).take("250")
     assert successor is not None
     assert await lease.renew() is False  # the late holder wakes up: the lease is not its own any more
@@ -118,11 +123,7 @@ async def test_renewal_never_extends_or_finishes_someone_elses_lease(redis_url: 
 
 async def test_a_lease_that_lapsed_unnoticed_is_taken_back_if_no_one_took_it(redis_url: str) -> None:
     """The event loop was busy for longer than the lease: the next renewal takes it again."""
-    state = State(RedisLink(redis_url), "wx1", lease_s=0.3, renew_s=0.1)
-    lease = await state.take("260")
-    assert lease is not None
-    lease.stop()
-    await lapsed(redis_url, "wechat:msg:wx1:260")
+    lease = await lapsed_lease(redis_url, "260")
     assert await lease.renew() is True
     assert redis.Redis.from_url(redis_url, decode_responses=True).get("wechat:msg:wx1:260") == lease.token
     await lease.done()
