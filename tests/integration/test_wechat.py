@@ -144,6 +144,17 @@ class WeChatCustomer:
     def user_texts(self) -> list[str]:
         return [e.get("text") for e in self.tracker()["events"] if e["event"] == "user"]
 
+    def recorded(self, expected: list[str], timeout: float = 10) -> list[str]:
+        """The customer's messages in the transcript, once they equal `expected` or at `timeout`.
+
+        Why wait: an answer sent through the customer-service API leaves while Rasa is still
+        handling the message; Rasa saves the tracker after the last action, a moment later
+        (the stop-23 CI run read it in between)."""
+        deadline = time.monotonic() + timeout
+        while (texts := self.user_texts()) != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return texts
+
 
 @pytest.fixture()
 def customer(stack: Stack, api: WeChatApiStub) -> WeChatCustomer:
@@ -196,7 +207,7 @@ def test_a_retried_msgid_is_answered_once(customer: WeChatCustomer) -> None:
     customer.receives(mark, "20251105123")
     time.sleep(2)  # time enough for a second answer, if there were one
     assert sum("20251105123" in t for t in customer.texts(mark)) == 1
-    assert customer.user_texts() == ["订单 20251105123 什么时候发货"]
+    assert customer.recorded(["订单 20251105123 什么时候发货"]) == ["订单 20251105123 什么时候发货"]
 
 
 def test_a_message_whose_process_was_killed_is_answered_by_wechats_retry(customer: WeChatCustomer,
@@ -217,7 +228,7 @@ def test_a_message_whose_process_was_killed_is_answered_by_wechats_retry(custome
         status, _ = customer.post(xml)  # WeChat's next try, right after the kill
         assert status == 200
     assert "运输中" in customer.receives(mark, "20251103887")
-    assert customer.user_texts() == ["订单 20251103887 到哪了"]
+    assert customer.recorded(["订单 20251103887 到哪了"]) == ["订单 20251103887 到哪了"]
     time.sleep(2)  # time enough for a second answer, if there were one
     assert sum("20251103887" in t for t in customer.texts(mark)) == 1
 
@@ -238,7 +249,7 @@ def test_a_message_answered_success_by_a_process_then_killed_is_still_answered(c
         assert customer.user_texts() == [] and customer.texts(mark) == []
         holder.kill()
     assert "运输中" in customer.receives(mark, "20251103887")
-    assert customer.user_texts() == ["订单 20251103887 到哪了"]
+    assert customer.recorded(["订单 20251103887 到哪了"]) == ["订单 20251103887 到哪了"]
     time.sleep(2)  # time enough for a second answer, if there were one
     assert sum("20251103887" in t for t in customer.texts(mark)) == 1
     assert customer.passive == []  # all of it through the API: WeChat had its "success"
@@ -272,7 +283,7 @@ def test_following_the_account_is_greeted(customer: WeChatCustomer) -> None:
     status, _ = customer.post(subscribe_xml(customer.openid))
     assert status == 200
     assert customer.receives(mark)
-    assert customer.user_texts() == ["你好"]
+    assert customer.recorded(["你好"]) == ["你好"]
 
 
 def severe_case(customer: WeChatCustomer, agent: Agent) -> str:
