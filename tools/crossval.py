@@ -20,9 +20,17 @@ files held out, at most `--anger-budget` of the complaints labelled with another
 read as that sure of anger. It prints the precision and recall of anger among complaints at every
 step, with random folds too, for the docs.
 
+`--risk` and `--complaint` apply the threshold each F-beta would choose on random folds (as
+training does) to scores with whole files held out; `--risk-C` and `--encoder-weight` add a grid
+of the risk models' C and vector weight. `--score-without FILE ...` trains on those files but
+does not count their examples, so a model trained with new files is scored on the same examples
+as the one before them.
+
     python -m tools.crossval [--model models/shop.tar.gz] [--C 4 8 16 32] [--lexicon-weight 0.2 0.5]
     python -m tools.crossval --C 32 --encoder-weight 0 1 --by-file --intent
     python -m tools.crossval --C 32 --anger
+    python -m tools.crossval --risk --risk-C 1 4 16 --encoder-weight 1 3 --risk-beta 0.7 1.0
+    python -m tools.crossval --complaint --score-without reviews_new.yml
 """
 
 from __future__ import annotations
@@ -200,19 +208,22 @@ RISK_BETAS = (0.5, 0.7, 1.0)
 
 
 def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_BETAS,
-                folds: int = 4) -> Dict[str, Any]:
+                folds: int = 4, weight: float = 1.0, unscored: frozenset[str] = frozenset()) -> Dict[str, Any]:
     """What each F-beta of the learned risk thresholds would do to text from files the models never
     saw. Training chooses each kind's threshold on random folds (`bot.components.risk`); here the
     same choice is applied to scores with whole training files held out, and it prints, per beta:
     how many severe paraphrases the lexicon misses are still found (the recall that matters), and
     how many complaints without any risk, and how many messages of any kind, a kind fires on
-    (each such complaint would be graded severe and handed to a person)."""
+    (each such complaint would be graded severe and handed to a person). `weight` scales the
+    sentence vector against the n-grams (the component's `encoder_weight`). Examples of the files in
+    `unscored` are trained on and not counted: a model with new training files is then scored on
+    the same examples as one without them."""
     from bot.components.risk import LEARNED
 
     examples = data["examples"]
     if data["vectors"] is None:
         raise SystemExit("error: the model has no sentence encoder features (alias `use`)")
-    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(data["vectors"])]).tocsr()
+    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["vectors"])]).tocsr()
     files = [e[3] for e in examples]
     fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
     per_kind: Dict[str, Dict[str, Any]] = {}
@@ -232,10 +243,12 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
         print(f"risk {kind}: {int(labels.sum())} positives, {time.perf_counter() - start:.0f} s; " + "; ".join(
             f"beta {b}: threshold {v['threshold']:.2f} P {v['precision']:.3f} R {v['recall']:.3f}"
             for b, v in ((b, per_kind[kind][str(b)]) for b in betas)), flush=True)
-    paraphrases = [i for i, e in enumerate(examples) if e[5]]
-    calm = [i for i, e in enumerate(examples) if e[1].startswith("complain_") and not e[4]]
-    riskless = [i for i, e in enumerate(examples) if not e[4]]
-    result: Dict[str, Any] = {"C": c, "by_file_folds": folds, "per_kind": per_kind, "betas": {},
+    scored = [i for i, e in enumerate(examples) if e[3] not in unscored]
+    paraphrases = [i for i in scored if examples[i][5]]
+    calm = [i for i in scored if examples[i][1].startswith("complain_") and not examples[i][4]]
+    riskless = [i for i in scored if not examples[i][4]]
+    result: Dict[str, Any] = {"C": c, "encoder_weight": weight, "by_file_folds": folds, "per_kind": per_kind,
+                              "betas": {},
                               "paraphrases": len(paraphrases), "calm_complaints": len(calm)}
     for beta in betas:
         kinds = fires[beta]
@@ -246,7 +259,8 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
         result["betas"][str(beta)] = {"paraphrase_recall": round(found_share, 4),
                                       "calm_complaints_fired": round(false_calm, 4),
                                       "riskless_fired": round(false_any, 4)}
-        print(f"beta {beta}: severe paraphrases the lexicon misses found {found_share:.3f} ({len(paraphrases)}); "
+        print(f"C {c} encoder weight {weight} beta {beta}: "
+              f"severe paraphrases the lexicon misses found {found_share:.3f} ({len(paraphrases)}); "
               f"complaints without risk fired {false_calm:.3f} ({len(calm)}); "
               f"any message without risk fired {false_any:.3f}", flush=True)
     return result
@@ -256,12 +270,13 @@ COMPLAINT_BETAS = (0.3, 0.4, 0.5, 0.7, 1.0)
 
 
 def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple[float, ...] = COMPLAINT_BETAS,
-                     folds: int = 4) -> Dict[str, Any]:
+                     folds: int = 4, unscored: frozenset[str] = frozenset()) -> Dict[str, Any]:
     """What each F-beta of the complaint threshold would do to text from files the head never saw:
     the threshold is chosen as training chooses it (Platt scaling and F-beta on random folds) and
     applied to scores with whole training files held out. Printed for all examples and for the
     review files alone (reviews_*.yml, zh_food_reviews.yml), the nearest the training data comes
-    to the product reviews a shop's customers write."""
+    to the product reviews a shop's customers write. Examples of the files in `unscored` are
+    trained on and not counted, as in `risk_choice`."""
     from bot.components.calibration import precision_recall
 
     examples = data["examples"]
@@ -269,11 +284,12 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
     matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"]), *dense]).tocsr()
     labels = np.array([int(e[1].startswith("complain_")) for e in examples])
     files = [e[3] for e in examples]
-    reviews = np.array([f.startswith("reviews_") or f == "zh_food_reviews.yml" for f in files])
+    counted = np.array([f not in unscored for f in files])
+    reviews = counted & np.array([f.startswith("reviews_") or f == "zh_food_reviews.yml" for f in files])
     result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "by_file_folds": folds, "betas": {}}
     for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas).items():
         row: Dict[str, Any] = {"threshold": calibration.threshold}
-        for name, mask in (("all", np.ones(len(labels), dtype=bool)), ("reviews", reviews)):
+        for name, mask in (("all", counted), ("reviews", reviews)):
             precision, recall = precision_recall(p[mask], labels[mask], calibration.threshold)
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
             row[name] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
@@ -359,6 +375,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="only choose the anger confidence for handing off important complaints")
     parser.add_argument("--risk", action="store_true",
                         help="only compare the F-betas of the learned risk thresholds, whole files held out")
+    parser.add_argument("--risk-C", type=float, nargs="+", default=[4.0], help="risk C values (with --risk)")
+    parser.add_argument("--risk-beta", type=float, nargs="+", default=list(RISK_BETAS),
+                        help="risk F-betas (with --risk)")
+    parser.add_argument("--score-without", nargs="+", default=[], metavar="FILE",
+                        help="with --risk or --complaint: train on these files' examples but do not count them "
+                             "(to compare a model with new training files against one without)")
     parser.add_argument("--complaint", action="store_true",
                         help="only compare the F-betas of the complaint threshold, whole files held out")
     parser.add_argument("--anger-budget", type=float, default=0.03,
@@ -371,9 +393,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
         return 2
     if args.risk:
-        results = risk_choice(collect_cached(model), 4.0)
+        data = collect_cached(model)
+        unscored = frozenset(args.score_without)
+        runs = [risk_choice(data, c, tuple(args.risk_beta), weight=w, unscored=unscored)
+                for c in args.risk_C for w in (args.encoder_weight or [1.0])]
+        results = runs[0] if len(runs) == 1 else {"runs": runs}
     elif args.complaint:
-        results = complaint_choice(collect_cached(model), args.complaint_C[-1], args.lexicon_weight[0])
+        results = complaint_choice(collect_cached(model), args.complaint_C[-1], args.lexicon_weight[0],
+                                   unscored=frozenset(args.score_without))
     elif args.anger:
         results = anger_choice(collect_cached(model), args.C[-1], args.lexicon_weight[0], args.folds, args.anger_budget)
     else:

@@ -78,3 +78,17 @@ def test_complaint_choice_reports_all_examples_and_the_review_files() -> None:
     for beta in ("0.5", "1.0"):
         assert result["betas"][beta]["all"]["f1"] == 1.0
         assert result["betas"][beta]["reviews"]["f1"] == 1.0
+
+
+def test_examples_of_unscored_files_are_trained_on_but_not_counted() -> None:
+    """A model with a new training file is compared on the examples both models had: the new
+    file's paraphrases and complaints leave the counts, the rest stay."""
+    data = synthetic()
+    result = risk_choice(data, c=1.0, betas=(1.0,), folds=3, unscored=frozenset({"file0.yml"}))
+    assert result["paraphrases"] == 10 and result["calm_complaints"] == 20
+    data["examples"] = [(*e[:3], "reviews_zh.yml" if i % 3 == 0 else e[3], *e[4:])
+                        for i, e in enumerate(data["examples"])]
+    unscored = complaint_choice(data, c=1.0, weight=0.2, betas=(1.0,), folds=3,
+                                unscored=frozenset({"reviews_zh.yml"}))
+    assert unscored["betas"]["1.0"]["reviews"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}  # none counted
+    assert unscored["betas"]["1.0"]["all"]["f1"] == 1.0
