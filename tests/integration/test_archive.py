@@ -17,8 +17,8 @@ from tools.stack import Stack
 def archived(stack: Stack, sender: str, turns: int, timeout: float = 60,
              done: Callable[[ConversationHistory], bool] = lambda history: True) -> ConversationHistory:
     """The customer's archived conversation once it has `turns` turns and `done` holds (the archive
-    is fed off the bot's hot path, so it may lag the replies a little: a turn's user event can be
-    stored before the bot's events of the same turn)."""
+    is fed off the bot's hot path by several workers, so it may lag the replies a little and a
+    turn's events can be stored in any order)."""
     archive = Archive(load(stack._environment()).database_url)
     try:
         deadline = time.monotonic() + timeout
@@ -38,8 +38,13 @@ def test_a_conversation_over_rest_is_archived_with_intent_emotion_and_severity(s
     assert customer.say("你好")
     customer.say("再不退钱我就去12315投诉，我电话13812345678")
 
-    history = archived(stack, customer.conversation_id, 2,  # until the last turn's reply is in too
-                       done=lambda h: any("C-" in str(b.text) for b in h.bot_events if b.kind == "utterance"))
+    def whole_turn(h: ConversationHistory) -> bool:
+        """The last turn's reply and its action are both in: each of the handoff service's
+        workers stores the stream entries it was given, so one event can land before an earlier one."""
+        return (any("C-" in str(b.text) for b in h.bot_events if b.kind == "utterance")
+                and any(b.action == "action_handoff" for b in h.bot_events if b.kind == "action"))
+
+    history = archived(stack, customer.conversation_id, 2, done=whole_turn)
     greeting, complaint = history.turns[:2]
     assert greeting.text == "你好" and greeting.intent and greeting.channel == "rest"
     assert complaint.text == "再不退钱我就去12315投诉，我电话138****5678"  # masked as in the case transcript
