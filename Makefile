@@ -58,6 +58,9 @@ evaluate: train ## score the held-out files; per-language gates (intent; emotion
 	@echo "second paraphrase file (tests/data/HELDOUT_PARAPHRASE.md, section 4): gated, figures only (--blind)"
 	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase_b.jsonl --blind --gate severity:severe_recall=0.8 \
 		--gate handoff:specificity=0.9
+	@echo "third paraphrase file (tests/data/HELDOUT_PARAPHRASE.md, section 5, written blind at stop 25): gated, figures only (--blind)"
+	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase_c.jsonl --blind --gate severity:severe_recall=0.75 \
+		--gate handoff:specificity=0.9
 
 calibration: train ## the complaint, negative-feeling and risk thresholds chosen on held-out folds; draws docs/calibration.png
 	$(PY) -m tools.calibration
