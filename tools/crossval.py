@@ -23,14 +23,16 @@ step, with random folds too, for the docs.
 `--risk` and `--complaint` apply the threshold each F-beta would choose on random folds (as
 training does) to scores with whole files held out; `--risk-C` and `--encoder-weight` add a grid
 of the risk models' C and vector weight. `--score-without FILE ...` trains on those files but
-does not count their examples, so a model trained with new files is scored on the same examples
-as the one before them.
+does not count their examples (emotion, risk and complaint figures), so a model trained with new
+files is scored on the same examples as the one before them. The emotion figure is also printed
+for the everyday files alone (`emotion_everyday_*.yml`, posts about life, not shopping).
 
     python -m tools.crossval [--model models/shop.tar.gz] [--C 4 8 16 32] [--lexicon-weight 0.2 0.5]
     python -m tools.crossval --C 32 --encoder-weight 0 1 --by-file --intent
     python -m tools.crossval --C 32 --anger
     python -m tools.crossval --risk --risk-C 1 4 16 --encoder-weight 1 3 --risk-beta 0.7 1.0
     python -m tools.crossval --complaint --score-without reviews_new.yml
+    python -m tools.crossval --C 32 --encoder-weight 0.25 --by-file --folds 4 --score-without emotion_new.yml
 """
 
 from __future__ import annotations
@@ -161,18 +163,34 @@ def anger_cutoff(table: List[Dict[str, float]], budget: float) -> Optional[float
     return next((row["confidence"] for row in table if row["false_rate"] <= budget), None)
 
 
-def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budget: float) -> Dict[str, Any]:
-    """The anger table with random folds and with whole files held out; the cutoff from the latter."""
+def emotion_encoder_weight(config: Path = ROOT / "config.yml") -> float:
+    """The weight of the sentence vector in the emotion head, as `config.yml` sets it (0 without)."""
+    import yaml
+
+    for entry in yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]:
+        if str(entry.get("name", "")).endswith("EmotionClassifier"):
+            return float(entry.get("encoder_weight", 1.0)) if entry.get("encoder") else 0.0
+    return 0.0
+
+
+def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budget: float,
+                 encoder_weight: float = 0.0) -> Dict[str, Any]:
+    """The anger table with random folds and with whole files held out; the cutoff from the latter.
+    The emotion head's rows: n-grams, the lexicon at `weight` and the sentence vector at
+    `encoder_weight` (the configured head's, see `emotion_encoder_weight`)."""
     from bot.components.calibration import Logistic, out_of_fold
 
     examples = data["examples"]
     labelled = [i for i, e in enumerate(examples) if e[2]]
     emotions = [examples[i][2] for i in labelled]
     complaint = [examples[i][1].startswith("complain_") for i in labelled]
-    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"])]).tocsr()
+    dense = [] if not encoder_weight or data["vectors"] is None else \
+        [scipy.sparse.csr_matrix(encoder_weight * data["vectors"])]
+    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"]),
+                                  *dense]).tocsr()
     names = sorted(set(emotions))
-    result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "budget": budget,
-                              "complaints": sum(complaint)}
+    result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "encoder_weight": encoder_weight if dense else 0.0,
+                              "budget": budget, "complaints": sum(complaint)}
     for by_file in (False, True):
         splits = folds_of(emotions, [examples[i][3] for i in labelled] if by_file else None, folds)
         probabilities = out_of_fold(Logistic(c, "predict_proba"), matrix[labelled], emotions, splits=splits)
@@ -303,7 +321,11 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
 
 def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_cs: List[float],
         folds: int, encoder_weights: Optional[List[float]] = None, by_file: bool = False,
-        intent: bool = False) -> Dict[str, Any]:
+        intent: bool = False, unscored: frozenset[str] = frozenset()) -> Dict[str, Any]:
+    """Out-of-fold emotion macro-F1 and complaint F1 per setting. Emotion examples of the files in
+    `unscored` are trained on and not counted (as in `risk_choice`); the macro-F1 of the everyday
+    files (`emotion_everyday_*.yml`, posts about life rather than shopping) is printed beside it,
+    the nearest the training data comes to text from outside a service desk."""
     from sklearn.svm import LinearSVC
 
     from bot.components.calibration import Logistic, calibrate, out_of_fold
@@ -320,6 +342,8 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
     if encoder_weights and data["vectors"] is None:
         raise SystemExit("error: the model has no sentence encoder features (alias `use`) to weigh")
     emotion_splits = folds_of(emotions, [files[i] for i in labelled] if by_file else None, folds)
+    counted = [j for j, i in enumerate(labelled) if files[i] not in unscored]
+    everyday = [j for j in counted if files[labelled[j]].startswith("emotion_everyday")]
     complaint_splits = folds_of(complaints, files if by_file else None, folds)
     choices: List[Optional[float]] = [None] if not encoder_weights else list(encoder_weights)
     for encoder in choices:
@@ -343,10 +367,16 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
                 probabilities = out_of_fold(Logistic(c, "predict_proba"), matrix[labelled], emotions,
                                             splits=emotion_splits)
                 names = sorted(set(emotions))
-                f1 = macro_f1(emotions, [names[i] for i in probabilities.argmax(axis=1)])
+                predicted_emotions = [names[i] for i in probabilities.argmax(axis=1)]
+                f1 = macro_f1([emotions[j] for j in counted], [predicted_emotions[j] for j in counted])
+                f1_everyday = macro_f1([emotions[j] for j in everyday], [predicted_emotions[j] for j in everyday]) \
+                    if everyday else 0.0
                 results["emotion"].append({"C": c, "lexicon_weight": weight, "encoder_weight": encoder,
-                                           "macro_f1": round(f1, 4), "seconds": round(time.perf_counter() - start, 1)})
-                print(f"emotion    C={c:<5} lexicon_weight={weight:<4}{tag} macro-F1 {f1:.4f}", flush=True)
+                                           "macro_f1": round(f1, 4), "everyday_macro_f1": round(f1_everyday, 4),
+                                           "counted": len(counted), "everyday": len(everyday),
+                                           "seconds": round(time.perf_counter() - start, 1)})
+                print(f"emotion    C={c:<5} lexicon_weight={weight:<4}{tag} macro-F1 {f1:.4f} ({len(counted)}); "
+                      f"everyday files {f1_everyday:.4f} ({len(everyday)})", flush=True)
             for c in complaint_cs:
                 scores = out_of_fold(Logistic(c, "decision_function"), matrix, complaints, splits=complaint_splits)
                 calibration = calibrate(scores, complaints, 1.0)
@@ -379,7 +409,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--risk-beta", type=float, nargs="+", default=list(RISK_BETAS),
                         help="risk F-betas (with --risk)")
     parser.add_argument("--score-without", nargs="+", default=[], metavar="FILE",
-                        help="with --risk or --complaint: train on these files' examples but do not count them "
+                        help="train on these files' examples but do not count them "
                              "(to compare a model with new training files against one without)")
     parser.add_argument("--complaint", action="store_true",
                         help="only compare the F-betas of the complaint threshold, whole files held out")
@@ -402,10 +432,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         results = complaint_choice(collect_cached(model), args.complaint_C[-1], args.lexicon_weight[0],
                                    unscored=frozenset(args.score_without))
     elif args.anger:
-        results = anger_choice(collect_cached(model), args.C[-1], args.lexicon_weight[0], args.folds, args.anger_budget)
+        encoder = args.encoder_weight[0] if args.encoder_weight else emotion_encoder_weight()
+        results = anger_choice(collect_cached(model), args.C[-1], args.lexicon_weight[0], args.folds,
+                               args.anger_budget, encoder)
     else:
         results = run(collect_cached(model), args.C, args.lexicon_weight, args.complaint_C, args.folds,
-                      args.encoder_weight, args.by_file, args.intent)
+                      args.encoder_weight, args.by_file, args.intent, frozenset(args.score_without))
     written = RESULTS.with_name("crossval_anger.json") if args.anger else \
         RESULTS.with_name("crossval_risk.json") if args.risk else \
         RESULTS.with_name("crossval_complaint.json") if args.complaint else RESULTS

@@ -100,6 +100,12 @@ def test_no_example_is_labelled_with_two_intents() -> None:
         assert seen.setdefault(text, intent) == intent, text
 
 
+def test_no_example_starts_with_a_slash() -> None:
+    """Rasa reads a message that starts with "/" as an intent command ("/greet"), not as text:
+    a microblog repost written "//@someone: ..." would teach nothing and warn at every load."""
+    assert [text for _, text in training_examples() if text.startswith("/")] == []
+
+
 def test_measurement_sets_are_not_copied(tmp_path: Path) -> None:
     shared = ROOT.parent / "shared" / "data"
     if not shared.exists():

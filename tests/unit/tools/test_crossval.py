@@ -1,10 +1,21 @@
 """Cross-validation of the heads' settings: folds that hold out whole files, and the comparison
 with and without the sentence encoder's vector, on a small synthetic training set."""
 
+from pathlib import Path
+
 import numpy as np
 import scipy.sparse
 
-from tools.crossval import anger_choice, anger_cutoff, anger_table, complaint_choice, folds_of, risk_choice, run
+from tools.crossval import (
+    anger_choice,
+    anger_cutoff,
+    anger_table,
+    complaint_choice,
+    emotion_encoder_weight,
+    folds_of,
+    risk_choice,
+    run,
+)
 
 
 def synthetic() -> dict:
@@ -39,6 +50,18 @@ def test_run_reports_each_encoder_weight_for_every_head() -> None:
     assert all(r["macro_f1"] == 1.0 for r in results["emotion"])  # the synthetic labels are separable
     assert all(r["accuracy"] == 1.0 for r in results["intent"])
     assert results["by_file"] is True
+
+
+def test_run_trains_on_unscored_files_but_counts_only_the_others() -> None:
+    """A new training file is compared like with like: its own examples are not in the figure."""
+    data = synthetic()
+    data["examples"] = [(*e[:3], "emotion_everyday_x.yml" if e[3] == "file1.yml" else e[3], *e[4:])
+                        for e in data["examples"]]
+    results = run(data, cs=[1.0], weights=[0.2], complaint_cs=[1.0], folds=2, by_file=True,
+                  unscored=frozenset({"file0.yml"}))
+    row = results["emotion"][0]
+    assert (row["counted"], row["everyday"]) == (80, 40)
+    assert row["macro_f1"] == row["everyday_macro_f1"] == 1.0
 
 
 def test_the_anger_cutoff_is_the_lowest_confidence_within_the_false_handoff_budget() -> None:
@@ -92,3 +115,15 @@ def test_examples_of_unscored_files_are_trained_on_but_not_counted() -> None:
                                 unscored=frozenset({"reviews_zh.yml"}))
     assert unscored["betas"]["1.0"]["reviews"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}  # none counted
     assert unscored["betas"]["1.0"]["all"]["f1"] == 1.0
+
+
+def test_the_anger_choice_scores_the_emotion_head_as_config_yml_builds_it(tmp_path: Path) -> None:
+    """The cutoff is only right for the head the model has: with the sentence vector at its weight."""
+    config = tmp_path / "config.yml"
+    config.write_text("pipeline:\n  - name: bot.components.emotion.EmotionClassifier\n    encoder: use\n"
+                      "    encoder_weight: 0.25\n", encoding="utf-8")
+    assert emotion_encoder_weight(config) == 0.25
+    config.write_text("pipeline:\n  - name: bot.components.emotion.EmotionClassifier\n", encoding="utf-8")
+    assert emotion_encoder_weight(config) == 0.0
+    result = anger_choice(synthetic(), c=1.0, weight=0.2, folds=2, budget=0.03, encoder_weight=0.25)
+    assert result["encoder_weight"] == 0.25
