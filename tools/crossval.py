@@ -134,76 +134,14 @@ def folds_of(labels: List[Any], groups: Optional[List[str]], folds: int) -> List
     return list(GroupKFold(folds).split(np.zeros(len(labels)), labels, groups))
 
 
-
-ANGER_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
-
-
-def anger_table(probabilities: np.ndarray, names: List[str], gold: List[str], complaint: List[bool],
-                grid: tuple[float, ...] = ANGER_GRID) -> List[Dict[str, float]]:
-    """Per confidence on the grid, among complaints: the precision and recall of "angry" (anger
-    is the most likely emotion with at least that probability) and the share of complaints with
-    another gold emotion read as angry, which is the false handoffs it would cause."""
-    column = names.index("anger")
-    angry_top = probabilities.argmax(axis=1) == column
-    gold_anger = np.array([g == "anger" for g in gold])
-    mask = np.array(complaint, dtype=bool)
-    rows = []
-    for t in grid:
-        predicted = angry_top & (probabilities[:, column] >= t) & mask
-        tp = int((predicted & gold_anger).sum())
-        fp = int((predicted & ~gold_anger).sum())
-        rows.append({"confidence": t, "precision": round(tp / max(tp + fp, 1), 4),
-                     "recall": round(tp / max(int((gold_anger & mask).sum()), 1), 4),
-                     "false_rate": round(fp / max(int((~gold_anger & mask).sum()), 1), 4)})
-    return rows
-
-
-def anger_cutoff(table: List[Dict[str, float]], budget: float) -> Optional[float]:
-    """The lowest confidence whose false rate is within the budget (None if none is)."""
-    return next((row["confidence"] for row in table if row["false_rate"] <= budget), None)
-
-
-def emotion_encoder_weight(config: Path = ROOT / "config.yml") -> float:
-    """The weight of the sentence vector in the emotion head, as `config.yml` sets it (0 without)."""
-    import yaml
-
-    for entry in yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]:
-        if str(entry.get("name", "")).endswith("EmotionClassifier"):
-            return float(entry.get("encoder_weight", 1.0)) if entry.get("encoder") else 0.0
-    return 0.0
-
-
-def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budget: float,
-                 encoder_weight: float = 0.0) -> Dict[str, Any]:
-    """The anger table with random folds and with whole files held out; the cutoff from the latter.
-    The emotion head's rows: n-grams, the lexicon at `weight` and the sentence vector at
-    `encoder_weight` (the configured head's, see `emotion_encoder_weight`)."""
-    from bot.components.calibration import Logistic, out_of_fold
-
-    examples = data["examples"]
-    labelled = [i for i, e in enumerate(examples) if e[2]]
-    emotions = [examples[i][2] for i in labelled]
-    complaint = [examples[i][1].startswith("complain_") for i in labelled]
+def head_rows(data: Dict[str, Any], lexicon_weight: float, encoder_weight: Optional[float]) -> Any:
+    """The rows the emotion and complaint heads read: n-grams, the lexicon counts at
+    `lexicon_weight` and the sentence vector at `encoder_weight` (left out when 0, None or absent)."""
     dense = [] if not encoder_weight or data["vectors"] is None else \
         [scipy.sparse.csr_matrix(encoder_weight * data["vectors"])]
-    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"]),
-                                  *dense]).tocsr()
-    names = sorted(set(emotions))
-    result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "encoder_weight": encoder_weight if dense else 0.0,
-                              "budget": budget, "complaints": sum(complaint)}
-    for by_file in (False, True):
-        splits = folds_of(emotions, [examples[i][3] for i in labelled] if by_file else None, folds)
-        probabilities = out_of_fold(Logistic(c, "predict_proba"), matrix[labelled], emotions, splits=splits)
-        table = anger_table(probabilities, names, emotions, complaint)
-        result["by_file" if by_file else "random"] = table
-        print(f"anger among complaints, {'whole files held out' if by_file else 'random folds'}:")
-        for row in table:
-            print(f"  confidence {row['confidence']:.2f}  precision {row['precision']:.3f}  "
-                  f"recall {row['recall']:.3f}  calm complaints read as angry {row['false_rate']:.3f}")
-    result["cutoff"] = anger_cutoff(result["by_file"], budget)
-    print(f"lowest confidence with at most {budget:.0%} of calm complaints read as angry "
-          f"(whole files held out): {result['cutoff']}")
-    return result
+    return scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(lexicon_weight * data["lexicon"]),
+                                *dense]).tocsr()
+
 
 
 def on_unseen_files(c: float, matrix: Any, labels: np.ndarray, files: List[str], folds: int,
@@ -298,8 +236,7 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
     from bot.components.calibration import precision_recall
 
     examples = data["examples"]
-    dense = [] if data["vectors"] is None else [scipy.sparse.csr_matrix(data["vectors"])]
-    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"]), *dense]).tocsr()
+    matrix = head_rows(data, weight, 1.0)
     labels = np.array([int(e[1].startswith("complain_")) for e in examples])
     files = [e[3] for e in examples]
     counted = np.array([f not in unscored for f in files])
@@ -360,8 +297,7 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
             results["intent"].append({"encoder_weight": encoder, "accuracy": round(accuracy, 4)})
             print(f"intent    {tag} accuracy {accuracy:.4f}", flush=True)
         for weight in weights:
-            matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["lexicon"]),
-                                          *dense]).tocsr()
+            matrix = head_rows(data, weight, encoder)
             for c in cs:
                 start = time.perf_counter()
                 probabilities = out_of_fold(Logistic(c, "predict_proba"), matrix[labelled], emotions,
@@ -432,6 +368,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         results = complaint_choice(collect_cached(model), args.complaint_C[-1], args.lexicon_weight[0],
                                    unscored=frozenset(args.score_without))
     elif args.anger:
+        from tools.crossval_anger import anger_choice, emotion_encoder_weight
+
         encoder = args.encoder_weight[0] if args.encoder_weight else emotion_encoder_weight()
         results = anger_choice(collect_cached(model), args.C[-1], args.lexicon_weight[0], args.folds,
                                args.anger_budget, encoder)

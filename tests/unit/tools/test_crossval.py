@@ -1,21 +1,10 @@
 """Cross-validation of the heads' settings: folds that hold out whole files, and the comparison
 with and without the sentence encoder's vector, on a small synthetic training set."""
 
-from pathlib import Path
-
 import numpy as np
 import scipy.sparse
 
-from tools.crossval import (
-    anger_choice,
-    anger_cutoff,
-    anger_table,
-    complaint_choice,
-    emotion_encoder_weight,
-    folds_of,
-    risk_choice,
-    run,
-)
+from tools.crossval import complaint_choice, folds_of, risk_choice, run
 
 
 def synthetic() -> dict:
@@ -64,26 +53,6 @@ def test_run_trains_on_unscored_files_but_counts_only_the_others() -> None:
     assert row["macro_f1"] == row["everyday_macro_f1"] == 1.0
 
 
-def test_the_anger_cutoff_is_the_lowest_confidence_within_the_false_handoff_budget() -> None:
-    """Four complaints: two angry, two calm; the calm ones read as angry at 0.6 and 0.7."""
-    names = ["anger", "neutral"]
-    probabilities = np.array([[0.95, 0.05], [0.8, 0.2], [0.6, 0.4], [0.7, 0.3], [0.99, 0.01]])
-    gold = ["anger", "anger", "neutral", "neutral", "neutral"]
-    complaint = [True, True, True, True, False]  # the last is no complaint: never counted
-    table = anger_table(probabilities, names, gold, complaint, grid=(0.5, 0.65, 0.75))
-    assert [row["false_rate"] for row in table] == [1.0, 0.5, 0.0]
-    assert [row["recall"] for row in table] == [1.0, 1.0, 1.0]
-    assert anger_cutoff(table, budget=0.03) == 0.75
-    assert anger_cutoff(table, budget=0.5) == 0.65
-    assert anger_cutoff(table[:1], budget=0.03) is None
-
-
-def test_anger_choice_reports_both_fold_kinds_and_a_cutoff() -> None:
-    result = anger_choice(synthetic(), c=1.0, weight=0.2, folds=2, budget=0.03)
-    assert {"random", "by_file", "cutoff"} <= set(result)
-    assert result["cutoff"] == 0.5  # separable: no calm complaint at all, so the lowest step
-
-
 def test_risk_choice_compares_the_betas_with_whole_files_held_out() -> None:
     """Separable risks: every beta finds every paraphrase and fires on no riskless complaint."""
     result = risk_choice(synthetic(), c=1.0, betas=(0.5, 1.0), folds=3)
@@ -115,15 +84,3 @@ def test_examples_of_unscored_files_are_trained_on_but_not_counted() -> None:
                                 unscored=frozenset({"reviews_zh.yml"}))
     assert unscored["betas"]["1.0"]["reviews"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}  # none counted
     assert unscored["betas"]["1.0"]["all"]["f1"] == 1.0
-
-
-def test_the_anger_choice_scores_the_emotion_head_as_config_yml_builds_it(tmp_path: Path) -> None:
-    """The cutoff is only right for the head the model has: with the sentence vector at its weight."""
-    config = tmp_path / "config.yml"
-    config.write_text("pipeline:\n  - name: bot.components.emotion.EmotionClassifier\n    encoder: use\n"
-                      "    encoder_weight: 0.25\n", encoding="utf-8")
-    assert emotion_encoder_weight(config) == 0.25
-    config.write_text("pipeline:\n  - name: bot.components.emotion.EmotionClassifier\n", encoding="utf-8")
-    assert emotion_encoder_weight(config) == 0.0
-    result = anger_choice(synthetic(), c=1.0, weight=0.2, folds=2, budget=0.03, encoder_weight=0.25)
-    assert result["encoder_weight"] == 0.25
