@@ -21,6 +21,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.svm import LinearSVC
 
 from bot.components.features import sentence_features, softmax
+from bot.components.intent_data import intent_examples
 from bot.components.pickled import PickledComponent
 
 
@@ -47,7 +48,7 @@ class LinearIntentClassifier(PickledComponent[LinearSVC], IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         rows, labels = [], []
-        for message in training_data.intent_examples:
+        for message in intent_examples(training_data):  # not the examples written for a head only
             features = sentence_features(message, self._config["featurizers"])
             if features is not None:
                 rows.append(features)

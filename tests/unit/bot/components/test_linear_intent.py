@@ -6,8 +6,18 @@ from pathlib import Path
 import pytest
 from rasa.engine.graph import GraphComponent
 from rasa.shared.nlu.constants import INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from tests.unit.bot.components.pipeline import LINEAR_INTENT, NGRAMS, TOKENIZER, parse, process, train_and_load
+from tests.unit.bot.components.pipeline import (
+    LINEAR_INTENT,
+    NGRAMS,
+    TOKENIZER,
+    parse,
+    process,
+    train_and_load,
+    training_data,
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +58,11 @@ def test_mixes_with_the_ranking_diet_gave(pipeline: list[GraphComponent]) -> Non
     assert result["intent"]["confidence"] == pytest.approx(0.5 * alone + 0.5 * 0.6)
     greet = next(r for r in result["intent_ranking"] if r["name"] == "greet")
     assert greet["confidence"] >= 0.5 * 0.4
+
+
+def test_examples_for_the_heads_only_teach_no_intent(tmp_path: Path) -> None:
+    marked = [Message.build(text=text, intent="out_of_scope", example_metadata={"intent_training": False})
+              for text in ("楼下又在半夜装修，服了", "又加班，又没加班费", "谁偷了我的电动车电瓶")]
+    data = TrainingData(training_data().training_examples + marked)
+    result = parse(train_and_load(tmp_path, [TOKENIZER, NGRAMS, LINEAR_INTENT], data), "楼下又在半夜装修，服了")
+    assert "out_of_scope" not in {entry["name"] for entry in result["intent_ranking"]}
