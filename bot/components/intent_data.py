@@ -12,19 +12,18 @@ from __future__ import annotations
 
 from typing import List
 
-from rasa.shared.nlu.constants import METADATA, METADATA_EXAMPLE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.components.emotion import example_label
 
 INTENT_TRAINING_KEY = "intent_training"
 
 
 def learns_intent(message: Message) -> bool:
     """False only when the trainer wrote `intent_training: false` in the example's metadata."""
-    metadata = message.get(METADATA) or {}
-    example = metadata.get(METADATA_EXAMPLE) if isinstance(metadata, dict) else None
-    value = example.get(INTENT_TRAINING_KEY, True) if isinstance(example, dict) else True
-    return not (value is False or str(value).strip().lower() == "false")
+    value = example_label(message, INTENT_TRAINING_KEY)  # YAML's false arrives as "False"
+    return value is None or value.strip().lower() != "false"
 
 
 def intent_examples(training_data: TrainingData) -> List[Message]:
@@ -35,9 +34,9 @@ def intent_examples(training_data: TrainingData) -> List[Message]:
 def for_intents(training_data: TrainingData) -> TrainingData:
     """The training data without the examples kept from the intent classifiers (the same data
     object when there are none, so nothing is copied in the usual case)."""
-    if all(learns_intent(message) for message in training_data.training_examples):
-        return training_data
     kept = [m for m in training_data.training_examples if learns_intent(m)]
+    if len(kept) == len(training_data.training_examples):
+        return training_data
     return TrainingData(training_examples=kept, entity_synonyms=training_data.entity_synonyms,
                         regex_features=training_data.regex_features, lookup_tables=training_data.lookup_tables,
                         responses=training_data.responses)
