@@ -10,7 +10,10 @@ alike; they rank settings, they do not predict scores on text nobody here wrote.
 
 `--encoder-weight 0 1` compares the heads without and with the pretrained sentence vector
 (bot/components/sentence_encoder.py), scaled by each weight, and `--intent` adds the linear
-intent model's accuracy. Random folds put paraphrases written in one sitting on both sides;
+intent model's accuracy (over the examples the intent classifiers learn from, as
+bot/components/intent_data.py chooses them). The complaint head's rows hold the review-polarity
+features too when the model has them (bot/components/review_polarity.py), as config.yml gives them.
+Random folds put paraphrases written in one sitting on both sides;
 `--by-file` also holds out whole training files (grouped folds), which is the nearest the
 training data comes to text written elsewhere.
 
@@ -59,11 +62,12 @@ def collect(model: Path) -> Dict[str, Any]:
 
     from bot.components import emotion
     from bot.components.features import sentence_features
+    from bot.components.intent_data import learns_intent
     from bot.components.risk import labelled_kinds, training_kinds
     from shop.risk import RiskMatcher
     from tools.evaluate import ModelParser
 
-    captured: Dict[str, tuple[Any, Any, Any]] = {}
+    captured: Dict[str, tuple[Any, Any, Any, Any]] = {}
     original = emotion.EmotionClassifier.process
 
     def process(self: Any, messages: Any) -> Any:
@@ -72,7 +76,8 @@ def collect(model: Path) -> Dict[str, Any]:
             parts = self._parts(message, heads.matcher, heads.cue_kinds)
             ngrams, vector = sentence_features(message, ["ngrams"]), sentence_features(message, ["use"])
             if parts is not None and ngrams is not None:
-                captured[message.get("text")] = (ngrams, parts[1] / self._config["lexicon_weight"], vector)
+                captured[message.get("text")] = (ngrams, parts[1] / self._config["lexicon_weight"], vector,
+                                                 sentence_features(message, ["polarity"]))
         return original(self, messages)
 
     emotion.EmotionClassifier.process = process
@@ -85,7 +90,8 @@ def collect(model: Path) -> Dict[str, Any]:
             label = emotion.example_label(message, emotion.EMOTION_KEY)
             kinds = training_kinds(message, matcher)
             examples.append((message.get("text"), str(message.get("intent")), label, file.name, kinds,
-                             bool(labelled_kinds(message) - set(matcher.kinds_in(message.get("text") or "")))))
+                             bool(labelled_kinds(message) - set(matcher.kinds_in(message.get("text") or ""))),
+                             learns_intent(message)))
     parser = ModelParser(str(model))
 
     async def parse_all() -> None:
@@ -96,9 +102,12 @@ def collect(model: Path) -> Dict[str, Any]:
     emotion.EmotionClassifier.process = original
     kept = [e for e in examples if e[0] in captured]
     vectors = [captured[e[0]][2] for e in kept]
+    polarity = [captured[e[0]][3] for e in kept]
     return {"examples": kept, "ngrams": scipy.sparse.vstack([captured[e[0]][0] for e in kept]).tocsr(),
             "lexicon": np.vstack([captured[e[0]][1] for e in kept]),
-            "vectors": None if any(v is None for v in vectors) else scipy.sparse.vstack(vectors).toarray()}
+            "vectors": None if any(v is None for v in vectors) else scipy.sparse.vstack(vectors).toarray(),
+            # The review-polarity features (alias `polarity`), which the complaint head alone reads.
+            "polarity": None if any(p is None for p in polarity) else scipy.sparse.vstack(polarity).toarray()}
 
 
 def collect_cached(model: Path) -> Dict[str, Any]:
@@ -134,11 +143,15 @@ def folds_of(labels: List[Any], groups: Optional[List[str]], folds: int) -> List
     return list(GroupKFold(folds).split(np.zeros(len(labels)), labels, groups))
 
 
-def head_rows(data: Dict[str, Any], lexicon_weight: float, encoder_weight: Optional[float]) -> Any:
+def head_rows(data: Dict[str, Any], lexicon_weight: float, encoder_weight: Optional[float],
+              polarity: bool = False) -> Any:
     """The rows the emotion and complaint heads read: n-grams, the lexicon counts at
-    `lexicon_weight` and the sentence vector at `encoder_weight` (left out when 0, None or absent)."""
+    `lexicon_weight` and the sentence vector at `encoder_weight` (left out when 0, None or absent);
+    with `polarity`, the review-polarity features too when the model has them (the complaint head's row)."""
     dense = [] if not encoder_weight or data["vectors"] is None else \
         [scipy.sparse.csr_matrix(encoder_weight * data["vectors"])]
+    if polarity and data.get("polarity") is not None:
+        dense.append(scipy.sparse.csr_matrix(data["polarity"]))
     return scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(lexicon_weight * data["lexicon"]),
                                 *dense]).tocsr()
 
@@ -236,7 +249,7 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
     from bot.components.calibration import precision_recall
 
     examples = data["examples"]
-    matrix = head_rows(data, weight, 1.0)
+    matrix = head_rows(data, weight, 1.0, polarity=True)
     labels = np.array([int(e[1].startswith("complain_")) for e in examples])
     files = [e[3] for e in examples]
     counted = np.array([f not in unscored for f in files])
@@ -287,10 +300,13 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
         dense = [] if not encoder else [scipy.sparse.csr_matrix(encoder * data["vectors"])]
         tag = "" if encoder is None else f" encoder_weight={encoder:<4}"
         if intent:
-            matrix = scipy.sparse.hstack([data["ngrams"], *dense]).tocsr()
-            target = np.asarray(intents)
+            # Only the examples the intent classifiers learn from (bot/components/intent_data.py):
+            # the component never sees the others, so they are neither trained on nor scored.
+            learn = np.array([e[6] if len(e) > 6 else True for e in examples])
+            matrix = scipy.sparse.hstack([data["ngrams"], *dense]).tocsr()[learn]
+            target = np.asarray(intents)[learn]
             predicted = np.empty(len(target), dtype=object)
-            for train, test in folds_of(intents, files if by_file else None, folds):
+            for train, test in folds_of(list(target), list(np.asarray(files)[learn]) if by_file else None, folds):
                 model = LinearSVC(C=2.0, random_state=42).fit(matrix[train], target[train])
                 predicted[test] = model.predict(matrix[test])
             accuracy = float(np.mean(predicted == target))

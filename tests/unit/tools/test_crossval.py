@@ -84,3 +84,25 @@ def test_examples_of_unscored_files_are_trained_on_but_not_counted() -> None:
                                 unscored=frozenset({"reviews_zh.yml"}))
     assert unscored["betas"]["1.0"]["reviews"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}  # none counted
     assert unscored["betas"]["1.0"]["all"]["f1"] == 1.0
+
+
+def test_intent_accuracy_counts_only_examples_the_intent_classifiers_learn_from() -> None:
+    """Examples marked `intent_training: false` are neither learned nor scored, as in the component:
+    a third of them filed under an intent their features contradict would otherwise pull the
+    figure down."""
+    data = synthetic()
+    data["examples"] = [(*e[:1], "query_order" if i % 3 == 0 else e[1], *e[2:6], i % 3 != 0)
+                        for i, e in enumerate(data["examples"])]
+    results = run(data, cs=[1.0], weights=[0.2], complaint_cs=[], folds=2, encoder_weights=[1.0], intent=True)
+    assert results["intent"][0]["accuracy"] == 1.0
+
+
+def test_the_complaint_choice_reads_the_review_polarity_features_when_the_model_has_them() -> None:
+    """The complaint head's row in config.yml holds the polarity features; the tool's row must too."""
+    data = synthetic()
+    data["ngrams"] = scipy.sparse.csr_matrix(np.zeros((120, 1)))
+    data["vectors"] = np.zeros((120, 2))
+    without = complaint_choice(data, 1.0, 0.2, betas=(1.0,), folds=3)
+    data["polarity"] = np.array([[-1.0 if e[1].startswith("complain_") else 1.0, 0.0] for e in data["examples"]])
+    with_polarity = complaint_choice(data, 1.0, 0.2, betas=(1.0,), folds=3)
+    assert with_polarity["betas"]["1.0"]["all"]["f1"] == 1.0 > without["betas"]["1.0"]["all"]["f1"]
