@@ -65,6 +65,11 @@ def fold(text: str) -> str:
     return text.translate(_fold_table()).lower()
 
 
+def has_chinese(text: str) -> bool:
+    """Whether the text holds a Chinese character: what makes a message Chinese (see `detect`)."""
+    return _CJK.search(text) is not None
+
+
 def detect(text: str, previous: Optional[str] = None) -> Optional[Language]:
     """The message's language, or None when it has no words (only numbers, ids, emoji).
 

