@@ -24,16 +24,18 @@ read as that sure of anger. It prints the precision and recall of anger among co
 step, with random folds too, for the docs.
 
 `--risk` and `--complaint` apply the threshold each F-beta would choose on random folds (as
-training does) to scores with whole files held out; `--risk-C` and `--encoder-weight` add a grid
-of the risk models' C and vector weight. `--score-without FILE ...` trains on those files but
-does not count their examples (emotion, risk and complaint figures), so a model trained with new
-files is scored on the same examples as the one before them. The emotion figure is also printed
+training does) to scores with whole files held out; `--risk-C`, `--encoder-weight` and
+`--risk-neighbours` add a grid of the risk models' C, vector weight and nearest-neighbour weight.
+`--score-without FILE ...` trains on those files but does not count their examples (emotion, risk
+and complaint figures), so a model trained with new files is scored on the same examples as the
+one before them. The emotion figure is also printed
 for the everyday files alone (`emotion_everyday_*.yml`, posts about life, not shopping).
 
     python -m tools.crossval [--model models/shop.tar.gz] [--C 4 8 16 32] [--lexicon-weight 0.2 0.5]
     python -m tools.crossval --C 32 --encoder-weight 0 1 --by-file --intent
     python -m tools.crossval --C 32 --anger
     python -m tools.crossval --risk --risk-C 1 4 16 --encoder-weight 1 3 --risk-beta 0.7 1.0
+    python -m tools.crossval --risk --risk-C 16 --risk-neighbours 0 10 20 --risk-beta 0.7 1.0
     python -m tools.crossval --complaint --score-without reviews_new.yml
     python -m tools.crossval --C 32 --encoder-weight 0.25 --by-file --folds 4 --score-without emotion_new.yml
 """
@@ -46,7 +48,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import scipy.sparse
@@ -157,15 +159,27 @@ def head_rows(data: Dict[str, Any], lexicon_weight: float, encoder_weight: Optio
 
 
 
+Splits = List[tuple[np.ndarray, np.ndarray]]
+
+
 def on_unseen_files(c: float, matrix: Any, labels: np.ndarray, files: List[str], folds: int,
-                    betas: tuple[float, ...]) -> Dict[float, tuple[Any, np.ndarray]]:
+                    betas: tuple[float, ...], extra: Optional[Callable[[Splits], np.ndarray]] = None,
+                    ) -> Dict[float, tuple[Any, np.ndarray]]:
     """Per F-beta: the calibration training would choose (Platt and threshold on random folds)
-    and the probabilities it gives to scores with whole training files held out."""
+    and the probabilities it gives to scores with whole training files held out. `extra` gives,
+    for a set of folds, out-of-fold values added to the linear scores (the risk kinds'
+    nearest-neighbour evidence)."""
+    from sklearn.model_selection import StratifiedKFold
+
     from bot.components.calibration import Logistic, calibrate, out_of_fold
 
     fit = Logistic(c, "decision_function", 42)
-    random_scores = out_of_fold(fit, matrix, labels, 3, 42)  # as training calibrates
-    file_scores = out_of_fold(fit, matrix, labels, splits=folds_of(list(labels), files, folds))
+    random_splits = list(StratifiedKFold(3, shuffle=True, random_state=42).split(np.zeros(len(labels)), labels))
+    file_splits = folds_of(list(labels), files, folds)
+    random_scores = out_of_fold(fit, matrix, labels, splits=random_splits)  # as training calibrates
+    file_scores = out_of_fold(fit, matrix, labels, splits=file_splits)
+    if extra is not None:
+        random_scores, file_scores = random_scores + extra(random_splits), file_scores + extra(file_splits)
     chosen = {}
     for beta in betas:
         calibration = calibrate(random_scores, labels, beta)
@@ -177,7 +191,8 @@ RISK_BETAS = (0.5, 0.7, 1.0)
 
 
 def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_BETAS,
-                folds: int = 4, weight: float = 1.0, unscored: frozenset[str] = frozenset()) -> Dict[str, Any]:
+                folds: int = 4, weight: float = 1.0, unscored: frozenset[str] = frozenset(),
+                neighbour_weight: float = 0.0, neighbours: int = 5) -> Dict[str, Any]:
     """What each F-beta of the learned risk thresholds would do to text from files the models never
     saw. Training chooses each kind's threshold on random folds (`bot.components.risk`); here the
     same choice is applied to scores with whole training files held out, and it prints, per beta:
@@ -186,7 +201,9 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     (each such complaint would be graded severe and handed to a person). `weight` scales the
     sentence vector against the n-grams (the component's `encoder_weight`). Examples of the files in
     `unscored` are trained on and not counted: a model with new training files is then scored on
-    the same examples as one without them."""
+    the same examples as one without them. `neighbour_weight` adds the nearest-neighbour evidence
+    (`bot.components.neighbours`, as `RiskExtractor` adds it) at that weight."""
+    from bot.components import neighbours as nearest
     from bot.components.risk import LEARNED
 
     examples = data["examples"]
@@ -196,13 +213,19 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     files = [e[3] for e in examples]
     fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
     per_kind: Dict[str, Dict[str, Any]] = {}
+    calm_rows = np.array([e[1].startswith("complain_") and not e[4] for e in examples])
     for kind in LEARNED:
         labels = np.array([int(kind in e[4]) for e in examples])
         if labels.sum() < 10:
             continue
         start = time.perf_counter()
         per_kind[kind] = {"positives": int(labels.sum())}
-        for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas).items():
+
+        def evidence(splits: Splits, positives: np.ndarray = labels.astype(bool)) -> np.ndarray:
+            return neighbour_weight * nearest.out_of_fold(data["vectors"], positives, calm_rows, splits, neighbours)
+
+        extra = evidence if neighbour_weight else None
+        for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas, extra).items():
             fired = p >= calibration.threshold
             fires[beta][kind] = fired
             tp = int((fired & (labels == 1)).sum())
@@ -216,7 +239,8 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     paraphrases = [i for i in scored if examples[i][5]]
     calm = [i for i in scored if examples[i][1].startswith("complain_") and not examples[i][4]]
     riskless = [i for i in scored if not examples[i][4]]
-    result: Dict[str, Any] = {"C": c, "encoder_weight": weight, "by_file_folds": folds, "per_kind": per_kind,
+    result: Dict[str, Any] = {"C": c, "encoder_weight": weight, "neighbour_weight": neighbour_weight,
+                              "by_file_folds": folds, "per_kind": per_kind,
                               "betas": {},
                               "paraphrases": len(paraphrases), "calm_complaints": len(calm)}
     for beta in betas:
@@ -228,11 +252,24 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
         result["betas"][str(beta)] = {"paraphrase_recall": round(found_share, 4),
                                       "calm_complaints_fired": round(false_calm, 4),
                                       "riskless_fired": round(false_any, 4)}
-        print(f"C {c} encoder weight {weight} beta {beta}: "
+        print(f"C {c} encoder weight {weight} neighbour weight {neighbour_weight} beta {beta}: "
               f"severe paraphrases the lexicon misses found {found_share:.3f} ({len(paraphrases)}); "
               f"complaints without risk fired {false_calm:.3f} ({len(calm)}); "
               f"any message without risk fired {false_any:.3f}", flush=True)
     return result
+
+
+def risk_neighbour_weight(config: Path = ROOT / "config.yml") -> float:
+    """The weight of the risk kinds' nearest-neighbour evidence as `config.yml` sets it over the
+    component's defaults, so that `--risk` alone scores the configured model."""
+    import yaml
+
+    from bot.components.risk import RiskExtractor
+
+    for entry in yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]:
+        if str(entry.get("name", "")).endswith("RiskExtractor"):
+            return float({**RiskExtractor.get_default_config(), **entry}["neighbour_weight"])
+    return 0.0
 
 
 COMPLAINT_BETAS = (0.3, 0.4, 0.5, 0.7, 1.0)
@@ -360,6 +397,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--risk-C", type=float, nargs="+", default=[4.0], help="risk C values (with --risk)")
     parser.add_argument("--risk-beta", type=float, nargs="+", default=list(RISK_BETAS),
                         help="risk F-betas (with --risk)")
+    parser.add_argument("--risk-neighbours", type=float, nargs="+", metavar="WEIGHT",
+                        help="weights of the risk kinds' nearest-neighbour evidence (with --risk; 0: without it; "
+                             "default: config.yml's)")
     parser.add_argument("--score-without", nargs="+", default=[], metavar="FILE",
                         help="train on these files' examples but do not count them "
                              "(to compare a model with new training files against one without)")
@@ -377,8 +417,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.risk:
         data = collect_cached(model)
         unscored = frozenset(args.score_without)
-        runs = [risk_choice(data, c, tuple(args.risk_beta), weight=w, unscored=unscored)
-                for c in args.risk_C for w in (args.encoder_weight or [1.0])]
+        runs = [risk_choice(data, c, tuple(args.risk_beta), weight=w, unscored=unscored, neighbour_weight=n)
+                for c in args.risk_C for w in (args.encoder_weight or [1.0])
+                for n in (args.risk_neighbours or [risk_neighbour_weight()])]
         results = runs[0] if len(runs) == 1 else {"runs": runs}
     elif args.complaint:
         results = complaint_choice(collect_cached(model), args.complaint_C[-1], args.lexicon_weight[0],

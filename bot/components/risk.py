@@ -13,6 +13,11 @@ folds (`bot.components.calibration`) and its threshold chosen there, so "0.6" me
 every kind. The findings are reported with their probability and no words, and the grader counts
 them only in complaints. The lexicon is stored in the model, and editing it changes the
 fingerprint, so `rasa train` redoes this step after an edit.
+
+With `neighbour_weight` above 0, each kind's score also counts nearest-neighbour evidence over
+the sentence vectors (`bot.components.neighbours`): how close the message lies to the kind's
+training examples against the calm complaints. It is added before calibration, out of fold as
+the linear score is, so the thresholds are chosen for the sum.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ import numpy as np
 import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 
+from bot.components import neighbours
 from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold
 from bot.components.emotion import example_label
 from bot.components.features import sentence_features, sigmoid
@@ -43,7 +50,8 @@ RISK_LABEL = "risk"
 # The trained state: the lexicon read at training time, and per learned kind (weights, bias, and
 # the calibration of its score when training had enough examples for held-out folds).
 Learned = tuple[np.ndarray, float] | tuple[np.ndarray, float, Calibration]
-RiskState = tuple[Dict[str, Any], Dict[str, Learned]]
+# ... and the stored sentence vectors of the nearest-neighbour evidence (None when it is off).
+RiskState = tuple[Dict[str, Any], Dict[str, Learned], Optional[neighbours.Neighbours]]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
@@ -54,9 +62,12 @@ class RiskExtractor(PickledComponent[RiskState]):
     def get_default_config() -> Dict[str, Any]:
         # threshold: probability from which the model reports a kind the lexicon did not find;
         # (used when a kind is not calibrated); min_examples: a kind is learned only with at least
-        # this many positive examples; calibration_folds, beta: the held-out calibration (0: none).
+        # this many positive examples; calibration_folds, beta: the held-out calibration (0: none);
+        # neighbour_weight: the weight of the nearest-neighbour evidence over the
+        # `neighbour_featurizer` vectors (0: off), `neighbours` of them per side.
         return {"lexicon": "nlu_data/lexicons/risk.yml", "featurizers": ["ngrams"], "threshold": 0.5, "C": 4.0,
-                "min_examples": 10, "random_seed": 42, "calibration_folds": 3, "beta": 1.0, "jobs": 2}
+                "min_examples": 10, "random_seed": 42, "calibration_folds": 3, "beta": 1.0, "jobs": 2,
+                "neighbour_featurizer": "use", "neighbours": 5, "neighbour_weight": 0.0}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -64,37 +75,60 @@ class RiskExtractor(PickledComponent[RiskState]):
         return fingerprint(path) if path.exists() else None
 
     def _use(self, trained: Optional[RiskState]) -> None:
-        lexicon, models = trained if trained is not None else (None, {})
+        lexicon, models, nearest = trained if trained is not None else (None, {}, None)
         self._matcher = RiskMatcher(lexicon) if lexicon is not None else None
         self._models = models
+        self._neighbours = nearest
 
     def train(self, training_data: TrainingData) -> Resource:
         lexicon = read_lexicon(Path(self._config["lexicon"]), KINDS)
         matcher = RiskMatcher(lexicon)
-        rows, found = [], []
+        rows, found, vectors, calm = [], [], [], []
         for message in training_data.intent_examples:
             features = sentence_features(message, self._config["featurizers"])
             if features is not None:
                 rows.append(features)
                 found.append(training_kinds(message, matcher))
+                vectors.append(self._vector(message))
+                calm.append(str(message.get(INTENT) or "").startswith("complain_") and not found[-1])
         models: Dict[str, Learned] = {}
+        nearest = None
         if rows:
             matrix = scipy.sparse.vstack(rows).tocsr()
+            weight = self._config["neighbour_weight"]
+            present = [v for v in vectors if v is not None]
+            dense = np.vstack(present) if weight and len(present) == len(vectors) else None
+            negatives = np.array(calm)
+            masks: Dict[str, np.ndarray] = {}
             for kind in LEARNED:
                 labels = [int(kind in kinds) for kinds in found]
                 if sum(labels) < self._config["min_examples"]:
                     continue
+                masks[kind] = np.array(labels, dtype=bool)
                 model = self._model().fit(matrix, labels)
                 weights, bias = np.ascontiguousarray(model.coef_.ravel()), float(model.intercept_[0])
                 folds = self._config["calibration_folds"]
                 if folds >= 2 and sum(labels) >= 2 * folds:
                     seed = self._config["random_seed"]
+                    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(matrix, labels))
                     fold_fit = Logistic(self._config["C"], "decision_function", seed, Logistic.starting_from(model))
-                    scores = out_of_fold(fold_fit, matrix, labels, folds, seed, self._config["jobs"])
+                    scores = out_of_fold(fold_fit, matrix, labels, jobs=self._config["jobs"], splits=splits)
+                    if dense is not None:
+                        scores = scores + weight * neighbours.out_of_fold(
+                            dense, masks[kind], negatives, splits, self._config["neighbours"])
                     models[kind] = (weights, bias, calibrate(scores, labels, self._config["beta"]))
                 else:
                     models[kind] = (weights, bias)
-        return self._persist((lexicon, models))
+            if dense is not None and masks:
+                nearest = neighbours.Neighbours.of(dense, masks, negatives, self._config["neighbours"])
+        return self._persist((lexicon, models, nearest))
+
+    def _vector(self, message: Message) -> Optional[np.ndarray]:
+        """The message's sentence vector for the nearest-neighbour evidence (None when it is off)."""
+        if not self._config["neighbour_weight"]:
+            return None
+        row = sentence_features(message, [self._config["neighbour_featurizer"]])
+        return None if row is None else row.toarray()
 
     def _model(self) -> LogisticRegression:
         return LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
@@ -108,10 +142,13 @@ class RiskExtractor(PickledComponent[RiskState]):
             risks: List[Dict[str, Any]] = [{"kind": kind, "terms": terms} for kind, terms in evidence.items()]
             features = sentence_features(message, self._config["featurizers"]) if self._models else None
             if features is not None:
+                near = self._nearest(message)
                 for kind, learned in self._models.items():
                     if kind in evidence:
                         continue
                     score = float(features @ learned[0]) + learned[1]
+                    if kind in near:
+                        score += self._config["neighbour_weight"] * float(near[kind][0])
                     if len(learned) == 3:
                         calibration = learned[2]
                         p, threshold = calibration.probability(score), calibration.threshold
@@ -121,6 +158,14 @@ class RiskExtractor(PickledComponent[RiskState]):
                         risks.append({"kind": kind, "terms": [], "model": round(p, 4)})
             message.set(RISKS_KEY, risks, add_to_output=True)
         return messages
+
+
+    def _nearest(self, message: Message) -> Dict[str, np.ndarray]:
+        """Per kind, the message's nearest-neighbour evidence (empty when it is off)."""
+        if self._neighbours is None or not self._config["neighbour_weight"]:
+            return {}
+        vector = self._vector(message)
+        return {} if vector is None else self._neighbours.scores(vector)
 
 
 def training_kinds(message: Message, matcher: RiskMatcher) -> set[str]:

@@ -1,10 +1,12 @@
 """Cross-validation of the heads' settings: folds that hold out whole files, and the comparison
 with and without the sentence encoder's vector, on a small synthetic training set."""
 
+from pathlib import Path
+
 import numpy as np
 import scipy.sparse
 
-from tools.crossval import complaint_choice, folds_of, risk_choice, run
+from tools.crossval import complaint_choice, folds_of, risk_choice, risk_neighbour_weight, run
 
 
 def synthetic() -> dict:
@@ -60,6 +62,22 @@ def test_risk_choice_compares_the_betas_with_whole_files_held_out() -> None:
     assert result["paraphrases"] == 15 and result["calm_complaints"] == 30
     for beta in ("0.5", "1.0"):
         assert result["betas"][beta] == {"paraphrase_recall": 1.0, "calm_complaints_fired": 0.0, "riskless_fired": 0.0}
+
+
+def test_risk_choice_adds_the_nearest_neighbour_evidence_as_the_component_does() -> None:
+    """The evidence is computed out of fold on both kinds of folds; on separable risks it keeps
+    every paraphrase found and no riskless complaint fired, and the weight is reported."""
+    result = risk_choice(synthetic(), c=1.0, betas=(1.0,), folds=3, neighbour_weight=5.0)
+    assert result["neighbour_weight"] == 5.0
+    assert result["betas"]["1.0"] == {"paraphrase_recall": 1.0, "calm_complaints_fired": 0.0, "riskless_fired": 0.0}
+
+
+def test_risk_scores_the_configured_neighbour_weight_by_default(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("pipeline:\n  - name: bot.components.risk.RiskExtractor\n    neighbour_weight: 7.5\n")
+    assert risk_neighbour_weight(config) == 7.5
+    config.write_text("pipeline:\n  - name: bot.components.risk.RiskExtractor\n")
+    assert risk_neighbour_weight(config) == 0.0  # the component's default: off
 
 
 def test_complaint_choice_reports_all_examples_and_the_review_files() -> None:

@@ -3,13 +3,17 @@ the learned model's probability for a paraphrase the lexicon lacks."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rasa.engine.graph import GraphComponent
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.risk import training_kinds
+from bot.components.risk import RiskExtractor, training_kinds
 from shop.risk import RiskMatcher
-from tests.unit.bot.components.pipeline import NGRAMS, RISK, TOKENIZER, parse, train_and_load
+from tests.unit.bot.components.pipeline import NGRAMS, RISK, TOKENIZER, parse, train_and_load, training_data
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +59,48 @@ def test_a_trainer_saying_none_overrules_the_lexicon_in_training() -> None:
     assert training_kinds(example("a journalist is writing a story about this", None), matcher) == {"media"}
     assert training_kinds(example("the strap snapped and my toddler fell", "safety_health"), matcher) \
         == {"safety_health"}
+
+
+class Vectors:
+    """A stand-in sentence featurizer for the nearest-neighbour evidence (alias `use`): a unit test
+    without the 150 MB encoder. Words about danger to a child point one way, everything else another."""
+
+    @staticmethod
+    def vector(text: str) -> np.ndarray:
+        danger = any(word in text for word in ("孩子", "宝宝", "kid", "child"))
+        return np.array([[1.0, 0.1]]) if danger else np.array([[0.1, 1.0]])
+
+    def add(self, data: TrainingData) -> TrainingData:
+        for message in data.training_examples:
+            self.to(message)
+        return data
+
+    def to(self, message: Message) -> None:
+        message.features.append(Features(self.vector(message.get("text") or ""), FEATURE_TYPE_SENTENCE, "text", "use"))
+
+
+def risk_kinds(tmp_path: Path, neighbour_weight: float, texts: list[str]) -> list[list[str]]:
+    """The kinds found in each text by a risk extractor trained (and loaded back) with the stand-in vectors."""
+    vectors = Vectors()
+    tmp_path.mkdir()
+    config = {"featurizers": ["ngrams"], "min_examples": 3, "neighbour_weight": neighbour_weight, "neighbours": 2,
+              "calibration_folds": 0}
+    [tokenizer, ngrams, risk] = train_and_load(tmp_path, [TOKENIZER, NGRAMS, (RiskExtractor, config)],
+                                               vectors.add(training_data()))
+    found = []
+    for text in texts:
+        message = Message.build(text=text)
+        tokenizer.process([message])
+        ngrams.process([message])
+        vectors.to(message)
+        risk.process([message])
+        found.append([r["kind"] for r in message.get("risks")])
+    return found
+
+
+def test_nearest_neighbours_add_evidence_the_linear_score_lacks(tmp_path: Path) -> None:
+    """A danger to a child worded without the lexicon or the training paraphrases' n-grams: the
+    linear model alone misses it; with the evidence on it is found, and a calm complaint is not."""
+    texts = ["my child got hold of the loose piece", "宝宝拿着那个松掉的小零件", "the parcel was two days late"]
+    assert risk_kinds(tmp_path / "without", 0.0, texts) == [[], [], []]
+    assert risk_kinds(tmp_path / "with", 20.0, texts) == [["safety_health"], ["safety_health"], []]

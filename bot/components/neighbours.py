@@ -1,0 +1,92 @@
+"""Nearest-neighbour evidence for the learned risk kinds: how close a message's sentence vector
+lies to the training examples of a kind, against how close it lies to complaints without risk.
+
+Why: a linear model per kind draws one boundary through the whole vector space, and a danger
+described through its consequence ("landed about an inch from him") sits far from most of its
+kind's examples but close to a few of them. The mean similarity of the k nearest examples of the
+kind, minus that of the k nearest riskless complaints, carries such local evidence; added to the
+linear score (`RiskExtractor`, `neighbour_weight`) it found more of the severe paraphrases the
+lexicon misses and fired on fewer calm complaints, with whole training files held out
+(docs/emotion_severity.md, "Nearest neighbours for the risk kinds"). The negatives are the calm
+complaints only, not every riskless message: those are the look-alikes that decide a handoff,
+and a smaller table costs less per message.
+
+Vectors are unit rows, so a dot product is the cosine similarity. At run time one matrix product
+over the stored rows serves every kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Sequence
+
+import numpy as np
+
+# The key under which the riskless complaints (the negatives of every kind) are stored.
+NEGATIVE = "none"
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (float32); a zero row stays zero."""
+    rows = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.asarray(rows / np.maximum(norms, 1e-9), dtype=np.float32)
+
+
+def top_mean(similarities: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the mean of its k largest values (of all of them when there are fewer than k);
+    0 for an empty row set, so a kind without stored examples gives no evidence."""
+    if similarities.shape[1] == 0:
+        return np.zeros(similarities.shape[0], dtype=np.float32)
+    k = min(k, similarities.shape[1])
+    top = np.partition(similarities, similarities.shape[1] - k, axis=1)[:, -k:]
+    return np.asarray(top.mean(axis=1), dtype=np.float32)
+
+
+def evidence(similarities: np.ndarray, positives: np.ndarray, negatives: np.ndarray, k: int) -> np.ndarray:
+    """Nearest positives minus nearest negatives, per row of `similarities` (columns: stored rows)."""
+    return top_mean(similarities[:, positives], k) - top_mean(similarities[:, negatives], k)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The stored unit vectors and, per kind (and `NEGATIVE`), the indices of its rows."""
+
+    vectors: np.ndarray
+    members: Dict[str, np.ndarray]
+    k: int
+
+    @classmethod
+    def of(cls, vectors: np.ndarray, kinds: Dict[str, np.ndarray], negatives: np.ndarray, k: int) -> "Neighbours":
+        """Keeps only the rows some kind or the negatives need (`kinds`, `negatives`: boolean masks)."""
+        keep = negatives.copy()
+        for mask in kinds.values():
+            keep |= mask
+        index = np.cumsum(keep) - 1
+        members = {kind: index[mask & keep] for kind, mask in kinds.items()}
+        members[NEGATIVE] = index[negatives]
+        return cls(unit(vectors[keep]), members, k)
+
+    def scores(self, rows: np.ndarray) -> Dict[str, np.ndarray]:
+        """Per kind, the evidence for each of `rows` (raw sentence vectors)."""
+        similarities = unit(rows) @ self.vectors.T
+        negatives = self.members[NEGATIVE]
+        return {kind: evidence(similarities, members, negatives, self.k)
+                for kind, members in self.members.items() if kind != NEGATIVE}
+
+
+def out_of_fold(vectors: np.ndarray, positives: np.ndarray, negatives: np.ndarray,
+                splits: Sequence[tuple[np.ndarray, np.ndarray]], k: int, chunk: int = 2048) -> np.ndarray:
+    """Each row's evidence against the rows of the other folds only, as the linear scores it is
+    added to are out of fold when training calibrates them (`positives`, `negatives`: masks)."""
+    rows = unit(vectors)
+    scores = np.zeros(len(rows), dtype=np.float32)
+    for train, held in splits:
+        train_positives, train_negatives = train[positives[train]], train[negatives[train]]
+        stored = rows[np.concatenate([train_positives, train_negatives])]
+        split = len(train_positives)
+        for start in range(0, len(held), chunk):
+            part = held[start:start + chunk]
+            similarities = rows[part] @ stored.T
+            scores[part] = evidence(similarities, np.arange(split), np.arange(split, stored.shape[0]), k)
+    return scores
