@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 import scipy.sparse
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 
@@ -32,6 +32,18 @@ def sentence_features(message: Message, featurizers: List[str]) -> Optional[scip
     if row is not None:
         rows[key] = row
     return row
+
+
+def dense_sentence_vector(message: Message, featurizer: str) -> Optional[np.ndarray]:
+    """One featurizer's dense sentence feature as a (1, n) array, read straight from the
+    message's features: Rasa's lookup combines every matching feature and costs 0.14 ms a
+    message, this scan of a handful of features microseconds (the risk kinds' nearest-neighbour
+    evidence reads the sentence vector this way on every message)."""
+    for feature in message.features:
+        if feature.origin == featurizer and feature.is_dense() and feature.type == FEATURE_TYPE_SENTENCE \
+                and feature.attribute == TEXT:
+            return np.asarray(feature.features, dtype=np.float32).reshape(1, -1)
+    return None
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:

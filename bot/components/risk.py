@@ -38,7 +38,7 @@ from sklearn.model_selection import StratifiedKFold
 from bot.components import neighbours
 from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold
 from bot.components.emotion import example_label
-from bot.components.features import sentence_features, sigmoid
+from bot.components.features import dense_sentence_vector, sentence_features, sigmoid
 from bot.components.pickled import PickledComponent
 from shop.lexicon import fingerprint, read_lexicon
 from shop.risk import KINDS, RiskMatcher
@@ -127,8 +127,7 @@ class RiskExtractor(PickledComponent[RiskState]):
         """The message's sentence vector for the nearest-neighbour evidence (None when it is off)."""
         if not self._config["neighbour_weight"]:
             return None
-        row = sentence_features(message, [self._config["neighbour_featurizer"]])
-        return None if row is None else row.toarray()
+        return dense_sentence_vector(message, self._config["neighbour_featurizer"])
 
     def _model(self) -> LogisticRegression:
         return LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,

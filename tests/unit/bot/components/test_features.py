@@ -7,7 +7,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.features import sentence_features, sigmoid, softmax
+from bot.components.features import dense_sentence_vector, sentence_features, sigmoid, softmax
 
 
 def test_sigmoid() -> None:
@@ -54,3 +54,15 @@ def test_dense_sentence_features_follow_the_sparse_row() -> None:
     assert row is not None and row.toarray().tolist() == [[0.0, 1.0, 0.5, 0.25, 0.25]]
     only_ngrams = sentence_features(message, ["ngrams"])
     assert only_ngrams is not None and only_ngrams.shape == (1, 2)
+
+
+def test_dense_sentence_vector_is_one_featurizers_sentence_feature_or_none() -> None:
+    message = Message(data={TEXT: "电池鼓包"})
+    message.features.append(Features(np.array([[1.0, 2.0]]), "sequence", TEXT, "use"))  # not a sentence feature
+    message.features.append(Features(scipy.sparse.coo_matrix([[1.0]]), "sentence", TEXT, "use"))  # not dense
+    assert dense_sentence_vector(message, "use") is None
+    message.features.append(Features(np.array([[0.5, -0.5, 1.0]]), "sentence", TEXT, "use"))
+    message.features.append(Features(np.array([[9.0, 9.0]]), "sentence", TEXT, "polarity"))
+    vector = dense_sentence_vector(message, "use")
+    assert vector is not None and vector.shape == (1, 3)
+    assert vector[0] == pytest.approx([0.5, -0.5, 1.0])

@@ -45,13 +45,14 @@ def test_a_message_near_a_kind_gets_positive_evidence_and_one_near_calm_complain
     assert scores["safety_health"][1] < -0.5
 
 
-def test_only_the_rows_some_kind_or_the_negatives_need_are_stored() -> None:
+def test_each_kind_and_the_negatives_are_stored_as_one_block_and_nothing_else() -> None:
     vectors, kind, negatives = neighbourhood()
-    nearest = Neighbours.of(vectors, {"safety_health": kind}, negatives, k=3)
-    assert nearest.vectors.shape == (12, 2)  # the plain question is neither
-    assert sorted(nearest.members) == [NEGATIVE, "safety_health"]
-    assert list(nearest.members["safety_health"]) == list(range(6))
-    assert list(nearest.members[NEGATIVE]) == list(range(6, 12))
+    both = kind.copy()
+    both[0] = False  # a second kind holding five of the six danger rows
+    nearest = Neighbours.of(vectors, {"safety_health": kind, "media": both}, negatives, k=3)
+    assert nearest.blocks == {"safety_health": (0, 6), "media": (6, 11), NEGATIVE: (11, 17)}
+    assert nearest.vectors.shape == (17, 2)  # shared rows twice; the plain question not at all
+    assert nearest.vectors[6] == pytest.approx(nearest.vectors[1])
 
 
 def test_out_of_fold_evidence_never_counts_the_row_itself() -> None:
