@@ -12,7 +12,8 @@ complaints only, not every riskless message: those are the look-alikes that deci
 and a smaller table costs less per message.
 
 Vectors are unit rows, so a dot product is the cosine similarity. At run time one matrix product
-over the stored rows serves every kind (0.2 ms over the 6,800 rows of the trained model).
+over the stored rows serves every kind (0.24 ms with two BLAS threads, 0.39 ms with one, over
+the 6,773 rows of the trained model, measured with the table in cache).
 """
 
 from __future__ import annotations
