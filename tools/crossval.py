@@ -28,8 +28,8 @@ training does) to scores with whole files held out; `--risk-C`, `--encoder-weigh
 `--risk-neighbours` add a grid of the risk models' C, vector weight and nearest-neighbour weight.
 `--score-without FILE ...` trains on those files but does not count their examples (emotion, risk
 and complaint figures), so a model trained with new files is scored on the same examples as the
-one before them. The emotion figure is also printed
-for the everyday files alone (`emotion_everyday_*.yml`, posts about life, not shopping).
+one before them. The emotion figure is also printed for the everyday files alone
+(`emotion_everyday_*.yml`, posts about life, not shopping).
 
     python -m tools.crossval [--model models/shop.tar.gz] [--C 4 8 16 32] [--lexicon-weight 0.2 0.5]
     python -m tools.crossval --C 32 --encoder-weight 0 1 --by-file --intent
@@ -48,12 +48,17 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Type
 
 import numpy as np
 import scipy.sparse
 
 from core.settings import ROOT
+
+if TYPE_CHECKING:
+    from rasa.engine.graph import GraphComponent
+
+    from bot.components.calibration import Splits
 
 RESULTS = ROOT / "results" / "crossval.json"
 
@@ -158,10 +163,6 @@ def head_rows(data: Dict[str, Any], lexicon_weight: float, encoder_weight: Optio
                                 *dense]).tocsr()
 
 
-
-Splits = List[tuple[np.ndarray, np.ndarray]]
-
-
 def on_unseen_files(c: float, matrix: Any, labels: np.ndarray, files: List[str], folds: int,
                     betas: tuple[float, ...], extra: Optional[Callable[[Splits], np.ndarray]] = None,
                     ) -> Dict[float, tuple[Any, np.ndarray]]:
@@ -169,12 +170,10 @@ def on_unseen_files(c: float, matrix: Any, labels: np.ndarray, files: List[str],
     and the probabilities it gives to scores with whole training files held out. `extra` gives,
     for a set of folds, out-of-fold values added to the linear scores (the risk kinds'
     nearest-neighbour evidence)."""
-    from sklearn.model_selection import StratifiedKFold
-
-    from bot.components.calibration import Logistic, calibrate, out_of_fold
+    from bot.components.calibration import Logistic, calibrate, out_of_fold, stratified_splits
 
     fit = Logistic(c, "decision_function", 42)
-    random_splits = list(StratifiedKFold(3, shuffle=True, random_state=42).split(np.zeros(len(labels)), labels))
+    random_splits = stratified_splits(labels, 3, 42)
     file_splits = folds_of(list(labels), files, folds)
     random_scores = out_of_fold(fit, matrix, labels, splits=random_splits)  # as training calibrates
     file_scores = out_of_fold(fit, matrix, labels, splits=file_splits)
@@ -237,11 +236,10 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
             for b, v in ((b, per_kind[kind][str(b)]) for b in betas)), flush=True)
     scored = [i for i, e in enumerate(examples) if e[3] not in unscored]
     paraphrases = [i for i in scored if examples[i][5]]
-    calm = [i for i in scored if examples[i][1].startswith("complain_") and not examples[i][4]]
+    calm = [i for i in scored if calm_rows[i]]
     riskless = [i for i in scored if not examples[i][4]]
     result: Dict[str, Any] = {"C": c, "encoder_weight": weight, "neighbour_weight": neighbour_weight,
-                              "by_file_folds": folds, "per_kind": per_kind,
-                              "betas": {},
+                              "by_file_folds": folds, "per_kind": per_kind, "betas": {},
                               "paraphrases": len(paraphrases), "calm_complaints": len(calm)}
     for beta in betas:
         kinds = fires[beta]
@@ -259,17 +257,23 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     return result
 
 
-def risk_neighbour_weight(config: Path = ROOT / "config.yml") -> float:
-    """The weight of the risk kinds' nearest-neighbour evidence as `config.yml` sets it over the
-    component's defaults, so that `--risk` alone scores the configured model."""
+def configured(component: Type[GraphComponent], config: Path = ROOT / "config.yml") -> Optional[Dict[str, Any]]:
+    """A pipeline component's settings as `config.yml` sets them over its defaults (None when the
+    pipeline lacks it), so that a comparison run without flags scores the configured model."""
     import yaml
 
+    for entry in yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]:
+        if str(entry.get("name", "")).endswith(component.__name__):
+            return {**component.get_default_config(), **entry}
+    return None
+
+
+def risk_neighbour_weight(config: Path = ROOT / "config.yml") -> float:
+    """The weight of the risk kinds' nearest-neighbour evidence that config.yml sets (0: off)."""
     from bot.components.risk import RiskExtractor
 
-    for entry in yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]:
-        if str(entry.get("name", "")).endswith("RiskExtractor"):
-            return float({**RiskExtractor.get_default_config(), **entry}["neighbour_weight"])
-    return 0.0
+    settings = configured(RiskExtractor, config)
+    return float(settings["neighbour_weight"]) if settings else 0.0
 
 
 COMPLAINT_BETAS = (0.3, 0.4, 0.5, 0.7, 1.0)

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from core.settings import ROOT
-from tools.crossval import folds_of, head_rows
+from tools.crossval import configured, folds_of, head_rows
 
 ANGER_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
@@ -49,15 +49,10 @@ def anger_cutoff(table: List[Dict[str, float]], budget: float) -> Optional[float
 def emotion_encoder_weight(config: Path = ROOT / "config.yml") -> float:
     """The weight of the sentence vector in the emotion head, as `config.yml` sets it over the
     component's defaults (0 when the head reads no vector)."""
-    import yaml
-
     from bot.components.emotion import EmotionClassifier
 
-    for entry in yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]:
-        if str(entry.get("name", "")).endswith("EmotionClassifier"):
-            settings = {**EmotionClassifier.get_default_config(), **entry}
-            return float(settings["encoder_weight"]) if settings["encoder"] else 0.0
-    return 0.0
+    settings = configured(EmotionClassifier, config)
+    return float(settings["encoder_weight"]) if settings and settings["encoder"] else 0.0
 
 
 def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budget: float,

@@ -89,6 +89,17 @@ def _held_out(fit: Fit, rows: Any, labels: np.ndarray, train: np.ndarray, held: 
     return np.asarray(fit(rows[train], labels[train])(rows[held]))
 
 
+Splits = List[tuple[np.ndarray, np.ndarray]]
+
+
+def stratified_splits(labels: Labels | Sequence[Any], folds: int = 5, seed: int = 42) -> Splits:
+    """The random folds, stratified by label, that training calibrates on: one definition, so that
+    anything added to the out-of-fold scores (the risk kinds' neighbour evidence) and the
+    cross-validation that mirrors training (tools/crossval.py) use the very same folds."""
+    y = np.asarray(labels)
+    return list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
 def out_of_fold(fit: Fit, rows: Any, labels: Labels | Sequence[Any], folds: int = 5, seed: int = 42,
                 jobs: int = 1, splits: Optional[Sequence[tuple[np.ndarray, np.ndarray]]] = None) -> np.ndarray:
     """Each row's decision value from a model trained on the other folds (stratified by label,
@@ -97,7 +108,7 @@ def out_of_fold(fit: Fit, rows: Any, labels: Labels | Sequence[Any], folds: int 
     training waits for this)."""
     y = np.asarray(labels)
     if splits is None:
-        splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+        splits = stratified_splits(y, folds, seed)
     if jobs > 1:
         from joblib import Parallel, delayed
 

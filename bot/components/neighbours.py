@@ -44,8 +44,12 @@ def top_mean(similarities: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(top.mean(axis=1), dtype=np.float32)
 
 
-def evidence(similarities: np.ndarray, positives: np.ndarray, negatives: np.ndarray, k: int) -> np.ndarray:
-    """Nearest positives minus nearest negatives, per row of `similarities` (columns: stored rows)."""
+Columns = slice | np.ndarray
+
+
+def evidence(similarities: np.ndarray, positives: Columns, negatives: Columns, k: int) -> np.ndarray:
+    """Nearest positives minus nearest negatives, per row of `similarities` (columns: stored rows;
+    a slice of them is a view, an index array a copy)."""
     return top_mean(similarities[:, positives], k) - top_mean(similarities[:, negatives], k)
 
 
@@ -73,10 +77,10 @@ class Neighbours:
     def scores(self, rows: np.ndarray) -> Dict[str, np.ndarray]:
         """Per kind, the evidence for each of `rows` (raw sentence vectors)."""
         similarities = unit(rows) @ self.vectors.T
-        start, end = self.blocks[NEGATIVE]
-        negative = top_mean(similarities[:, start:end], self.k)
-        return {kind: top_mean(similarities[:, first:last], self.k) - negative
-                for kind, (first, last) in self.blocks.items() if kind != NEGATIVE}
+        # The negatives' side is the same for every kind: computed once, not per kind as `evidence` would.
+        negative = top_mean(similarities[:, slice(*self.blocks[NEGATIVE])], self.k)
+        return {kind: top_mean(similarities[:, slice(*block)], self.k) - negative
+                for kind, block in self.blocks.items() if kind != NEGATIVE}
 
 
 def out_of_fold(vectors: np.ndarray, positives: np.ndarray, negatives: np.ndarray,
@@ -92,5 +96,5 @@ def out_of_fold(vectors: np.ndarray, positives: np.ndarray, negatives: np.ndarra
         for start in range(0, len(held), chunk):
             part = held[start:start + chunk]
             similarities = rows[part] @ stored.T
-            scores[part] = evidence(similarities, np.arange(split), np.arange(split, stored.shape[0]), k)
+            scores[part] = evidence(similarities, slice(0, split), slice(split, None), k)
     return scores

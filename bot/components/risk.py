@@ -33,10 +33,9 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from bot.components import neighbours
-from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold
+from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold, stratified_splits
 from bot.components.emotion import example_label
 from bot.components.features import dense_sentence_vector, sentence_features, sigmoid
 from bot.components.pickled import PickledComponent
@@ -110,7 +109,7 @@ class RiskExtractor(PickledComponent[RiskState]):
                 folds = self._config["calibration_folds"]
                 if folds >= 2 and sum(labels) >= 2 * folds:
                     seed = self._config["random_seed"]
-                    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(matrix, labels))
+                    splits = stratified_splits(labels, folds, seed)
                     fold_fit = Logistic(self._config["C"], "decision_function", seed, Logistic.starting_from(model))
                     scores = out_of_fold(fold_fit, matrix, labels, jobs=self._config["jobs"], splits=splits)
                     if dense is not None:
@@ -158,13 +157,12 @@ class RiskExtractor(PickledComponent[RiskState]):
             message.set(RISKS_KEY, risks, add_to_output=True)
         return messages
 
-
     def _nearest(self, message: Message) -> Dict[str, np.ndarray]:
-        """Per kind, the message's nearest-neighbour evidence (empty when it is off)."""
-        if self._neighbours is None or not self._config["neighbour_weight"]:
-            return {}
-        vector = self._vector(message)
-        return {} if vector is None else self._neighbours.scores(vector)
+        """Per kind, the message's nearest-neighbour evidence (empty when it is off: no table was
+        stored, or the weight is 0 and `_vector` reads none)."""
+        table = self._neighbours
+        vector = None if table is None else self._vector(message)
+        return {} if table is None or vector is None else table.scores(vector)
 
 
 def training_kinds(message: Message, matcher: RiskMatcher) -> set[str]:
