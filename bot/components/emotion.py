@@ -36,7 +36,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
 from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold
-from bot.components.features import sentence_features, sigmoid, softmax
+from bot.components.features import one_row, sentence_features, sigmoid, softmax
 from bot.components.pickled import PickledComponent
 from core.vocabulary import EMOTIONS, NEGATIVE_EMOTIONS
 from shop.lexicon import TermMatcher, fingerprint, read_lexicon
@@ -183,7 +183,7 @@ class EmotionClassifier(PickledComponent[_Heads]):
         if encoder and featurizers is None:  # the emotion head's own row
             vector = sentence_features(message, [encoder])
             if vector is not None:
-                sparse = scipy.sparse.hstack([sparse, float(self._config["encoder_weight"]) * vector], format="csr")
+                sparse = one_row([sparse, float(self._config["encoder_weight"]) * vector])
         tokens = [t.text for t in message.get(TOKENS_NAMES[TEXT]) or []]
         dense = self._config["lexicon_weight"] * lexicon_row(message.get(TEXT) or "", tokens, matcher, kinds,
                                                               self._config["polarity"])

@@ -23,15 +23,36 @@ def sentence_features(message: Message, featurizers: List[str]) -> Optional[scip
     key = ",".join(featurizers or [])
     if key in rows:
         return rows[key]
-    # Sparse rows (n-grams) first, then dense ones (the sentence encoder's vector), in one row:
-    # the heads' weights are fitted on this same layout.
-    _, sparse = message.get_sparse_features(TEXT, featurizers or None)
-    _, dense = message.get_dense_features(TEXT, featurizers or None)
-    parts = [scipy.sparse.csr_matrix(f.features) for f in (sparse, dense) if f is not None]
-    row = None if not parts else parts[0] if len(parts) == 1 else scipy.sparse.hstack(parts, format="csr")
+    row = _sentence_row(message, featurizers)
     if row is not None:
         rows[key] = row
     return row
+
+
+def _sentence_row(message: Message, featurizers: List[str]) -> Optional[scipy.sparse.csr_matrix]:
+    """The row Rasa's `get_sparse_features` and `get_dense_features` would give, sparse parts
+    first, then dense ones, each in the message's order (the heads' weights are fitted on this
+    layout), built in one step. Why not Rasa's lookup: it also deep-copies and stacks the
+    per-token sequence features nobody here reads, and with scipy's general `hstack` it cost
+    about 0.15 ms per lookup, four lookups a message (`python -m benchmarks.emotion --cost-only`)."""
+    chosen = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
+              and (not featurizers or f.origin in featurizers)]
+    parts = [scipy.sparse.csr_matrix(f.features) for f in chosen if f.is_sparse()]
+    parts += [scipy.sparse.csr_matrix(np.asarray(f.features).reshape(1, -1)) for f in chosen if f.is_dense()]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return one_row(parts)
+
+
+def one_row(parts: List[scipy.sparse.csr_matrix]) -> scipy.sparse.csr_matrix:
+    """One-row CSR matrices side by side: what `scipy.sparse.hstack(parts, format="csr")` gives,
+    without its general block machinery (a tenth of the time for a single row)."""
+    offsets = np.cumsum([0] + [p.shape[1] for p in parts])
+    data = np.concatenate([p.data for p in parts])
+    indices = np.concatenate([p.indices.astype(np.int64) + offset for p, offset in zip(parts, offsets, strict=False)])
+    return scipy.sparse.csr_matrix((data, indices, np.array([0, len(data)])), shape=(1, int(offsets[-1])))
 
 
 def dense_sentence_vector(message: Message, featurizer: str) -> Optional[np.ndarray]:

@@ -7,7 +7,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.features import dense_sentence_vector, sentence_features, sigmoid, softmax
+from bot.components.features import dense_sentence_vector, one_row, sentence_features, sigmoid, softmax
 
 
 def test_sigmoid() -> None:
@@ -66,3 +66,33 @@ def test_dense_sentence_vector_is_one_featurizers_sentence_feature_or_none() -> 
     vector = dense_sentence_vector(message, "use")
     assert vector is not None and vector.shape == (1, 3)
     assert vector[0] == pytest.approx([0.5, -0.5, 1.0])
+
+
+def test_the_row_is_the_one_rasas_lookup_gives() -> None:
+    """Read straight from the features, the row equals Rasa's own lookup and stacking (sparse in
+    the message's order, then dense), so heads trained on one read the other the same way; the
+    per-token sequence features and other attributes are left out."""
+    message = Message.build(text="电池鼓包了")
+    rng = np.random.default_rng(0)
+    message.add_features(Features(scipy.sparse.coo_matrix(rng.random((3, 4))), "sequence", TEXT, "ngrams"))
+    message.add_features(Features(scipy.sparse.coo_matrix(np.array([[0.0, 2.0, 0.0, 1.0]])), "sentence", TEXT, "words"))
+    message.add_features(Features(np.array([[0.5, -0.25]], dtype=np.float32), "sentence", TEXT, "use"))
+    message.add_features(Features(scipy.sparse.coo_matrix(np.array([[3.0, 0.0, 4.0]])), "sentence", TEXT, "ngrams"))
+    message.add_features(Features(np.array([[7.0]]), "sentence", TEXT, "polarity"))
+    message.add_features(Features(scipy.sparse.coo_matrix(np.array([[9.0]])), "sentence", "intent", "ngrams"))
+    for featurizers in (["ngrams"], ["ngrams", "use"], ["use", "ngrams", "polarity"], ["words", "ngrams"], []):
+        _, sparse = message.get_sparse_features(TEXT, featurizers)
+        _, dense = message.get_dense_features(TEXT, featurizers)
+        parts = [scipy.sparse.csr_matrix(f.features) for f in (sparse, dense) if f is not None]
+        expected = scipy.sparse.hstack(parts, format="csr").toarray()
+        row = sentence_features(message, featurizers)
+        assert row is not None and row.shape == expected.shape
+        assert row.toarray() == pytest.approx(expected)
+
+
+def test_one_row_places_each_part_after_the_last() -> None:
+    parts = [scipy.sparse.csr_matrix(np.array([[0.0, 1.0]])), scipy.sparse.csr_matrix(np.array([[0.0, 0.0, 0.0]])),
+             scipy.sparse.csr_matrix(np.array([[2.0, 0.0, 3.0]]))]
+    row = one_row(parts)
+    assert row.shape == (1, 8)
+    assert row.toarray().tolist() == [[0.0, 1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 3.0]]
