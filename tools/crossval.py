@@ -24,8 +24,10 @@ read as that sure of anger. It prints the precision and recall of anger among co
 step, with random folds too, for the docs.
 
 `--risk` and `--complaint` apply the threshold each F-beta would choose on random folds (as
-training does) to scores with whole files held out; `--risk-C`, `--encoder-weight` and
-`--risk-neighbours` add a grid of the risk models' C, vector weight and nearest-neighbour weight.
+training does) to scores with whole files held out (the risk comparison is in
+tools/crossval_risk.py); `--risk-C`, `--encoder-weight`, `--risk-neighbours` and
+`--risk-ngram-neighbours` add a grid of the risk models' C, vector weight and nearest-neighbour
+weights (sentence vector, n-gram rows).
 `--score-without FILE ...` trains on those files but does not count their examples (emotion, risk
 and complaint figures), so a model trained with new files is scored on the same examples as the
 one before them. The emotion figure is also printed for the everyday files alone
@@ -36,6 +38,7 @@ one before them. The emotion figure is also printed for the everyday files alone
     python -m tools.crossval --C 32 --anger
     python -m tools.crossval --risk --risk-C 1 4 16 --encoder-weight 1 3 --risk-beta 0.7 1.0
     python -m tools.crossval --risk --risk-C 16 --risk-neighbours 0 10 20 --risk-beta 0.7 1.0
+    python -m tools.crossval --risk --risk-C 16 --risk-ngram-neighbours 0 10 20 --risk-beta 1.0 1.25 1.5
     python -m tools.crossval --complaint --score-without reviews_new.yml
     python -m tools.crossval --C 32 --encoder-weight 0.25 --by-file --folds 4 --score-without emotion_new.yml
 """
@@ -186,77 +189,6 @@ def on_unseen_files(c: float, matrix: Any, labels: np.ndarray, files: List[str],
     return chosen
 
 
-RISK_BETAS = (0.5, 0.7, 1.0)
-
-
-def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_BETAS,
-                folds: int = 4, weight: float = 1.0, unscored: frozenset[str] = frozenset(),
-                neighbour_weight: float = 0.0, neighbours: int = 5) -> Dict[str, Any]:
-    """What each F-beta of the learned risk thresholds would do to text from files the models never
-    saw. Training chooses each kind's threshold on random folds (`bot.components.risk`); here the
-    same choice is applied to scores with whole training files held out, and it prints, per beta:
-    how many severe paraphrases the lexicon misses are still found (the recall that matters), and
-    how many complaints without any risk, and how many messages of any kind, a kind fires on
-    (each such complaint would be graded severe and handed to a person). `weight` scales the
-    sentence vector against the n-grams (the component's `encoder_weight`). Examples of the files in
-    `unscored` are trained on and not counted: a model with new training files is then scored on
-    the same examples as one without them. `neighbour_weight` adds the nearest-neighbour evidence
-    (`bot.components.neighbours`, as `RiskExtractor` adds it) at that weight."""
-    from bot.components import neighbours as nearest
-    from bot.components.risk import LEARNED
-
-    examples = data["examples"]
-    if data["vectors"] is None:
-        raise SystemExit("error: the model has no sentence encoder features (alias `use`)")
-    matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["vectors"])]).tocsr()
-    files = [e[3] for e in examples]
-    fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
-    per_kind: Dict[str, Dict[str, Any]] = {}
-    calm_rows = np.array([e[1].startswith("complain_") and not e[4] for e in examples])
-    for kind in LEARNED:
-        labels = np.array([int(kind in e[4]) for e in examples])
-        if labels.sum() < 10:
-            continue
-        start = time.perf_counter()
-        per_kind[kind] = {"positives": int(labels.sum())}
-
-        def evidence(splits: Splits, positives: np.ndarray = labels.astype(bool)) -> np.ndarray:
-            return neighbour_weight * nearest.out_of_fold(data["vectors"], positives, calm_rows, splits, neighbours)
-
-        extra = evidence if neighbour_weight else None
-        for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas, extra).items():
-            fired = p >= calibration.threshold
-            fires[beta][kind] = fired
-            tp = int((fired & (labels == 1)).sum())
-            per_kind[kind][str(beta)] = {"threshold": calibration.threshold,
-                                         "precision": round(tp / max(int(fired.sum()), 1), 4),
-                                         "recall": round(tp / max(int(labels.sum()), 1), 4)}
-        print(f"risk {kind}: {int(labels.sum())} positives, {time.perf_counter() - start:.0f} s; " + "; ".join(
-            f"beta {b}: threshold {v['threshold']:.2f} P {v['precision']:.3f} R {v['recall']:.3f}"
-            for b, v in ((b, per_kind[kind][str(b)]) for b in betas)), flush=True)
-    scored = [i for i, e in enumerate(examples) if e[3] not in unscored]
-    paraphrases = [i for i in scored if examples[i][5]]
-    calm = [i for i in scored if calm_rows[i]]
-    riskless = [i for i in scored if not examples[i][4]]
-    result: Dict[str, Any] = {"C": c, "encoder_weight": weight, "neighbour_weight": neighbour_weight,
-                              "by_file_folds": folds, "per_kind": per_kind, "betas": {},
-                              "paraphrases": len(paraphrases), "calm_complaints": len(calm)}
-    for beta in betas:
-        kinds = fires[beta]
-        found = sum(1 for i in paraphrases if any(kinds[k][i] for k in kinds if k in examples[i][4]))
-        found_share = found / max(len(paraphrases), 1)
-        false_calm = sum(1 for i in calm if any(f[i] for f in kinds.values())) / max(len(calm), 1)
-        false_any = sum(1 for i in riskless if any(f[i] for f in kinds.values())) / max(len(riskless), 1)
-        result["betas"][str(beta)] = {"paraphrase_recall": round(found_share, 4),
-                                      "calm_complaints_fired": round(false_calm, 4),
-                                      "riskless_fired": round(false_any, 4)}
-        print(f"C {c} encoder weight {weight} neighbour weight {neighbour_weight} beta {beta}: "
-              f"severe paraphrases the lexicon misses found {found_share:.3f} ({len(paraphrases)}); "
-              f"complaints without risk fired {false_calm:.3f} ({len(calm)}); "
-              f"any message without risk fired {false_any:.3f}", flush=True)
-    return result
-
-
 def configured(component: Type[GraphComponent], config: Path = ROOT / "config.yml") -> Optional[Dict[str, Any]]:
     """A pipeline component's settings as `config.yml` sets them over its defaults (None when the
     pipeline lacks it), so that a comparison run without flags scores the configured model."""
@@ -266,14 +198,6 @@ def configured(component: Type[GraphComponent], config: Path = ROOT / "config.ym
         if str(entry.get("name", "")).endswith(component.__name__):
             return {**component.get_default_config(), **entry}
     return None
-
-
-def risk_neighbour_weight(config: Path = ROOT / "config.yml") -> float:
-    """The weight of the risk kinds' nearest-neighbour evidence that config.yml sets (0: off)."""
-    from bot.components.risk import RiskExtractor
-
-    settings = configured(RiskExtractor, config)
-    return float(settings["neighbour_weight"]) if settings else 0.0
 
 
 COMPLAINT_BETAS = (0.3, 0.4, 0.5, 0.7, 1.0)
@@ -383,6 +307,8 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    from tools.crossval_risk import RISK_BETAS, risk_choice, risk_neighbour_weights
+
     parser = argparse.ArgumentParser(prog="python -m tools.crossval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="model archive (default: the trained models/shop.tar.gz)")
@@ -402,8 +328,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--risk-beta", type=float, nargs="+", default=list(RISK_BETAS),
                         help="risk F-betas (with --risk)")
     parser.add_argument("--risk-neighbours", type=float, nargs="+", metavar="WEIGHT",
-                        help="weights of the risk kinds' nearest-neighbour evidence (with --risk; 0: without it; "
-                             "default: config.yml's)")
+                        help="weights of the risk kinds' nearest-neighbour evidence over the sentence vector "
+                             "(with --risk; 0: without it; default: config.yml's)")
+    parser.add_argument("--risk-ngram-neighbours", type=float, nargs="+", metavar="WEIGHT",
+                        help="the same over the n-gram rows (default: config.yml's)")
     parser.add_argument("--score-without", nargs="+", default=[], metavar="FILE",
                         help="train on these files' examples but do not count them "
                              "(to compare a model with new training files against one without)")
@@ -421,9 +349,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.risk:
         data = collect_cached(model)
         unscored = frozenset(args.score_without)
-        runs = [risk_choice(data, c, tuple(args.risk_beta), weight=w, unscored=unscored, neighbour_weight=n)
+        vector_weight, ngram_weight = risk_neighbour_weights()
+        runs = [risk_choice(data, c, tuple(args.risk_beta), weight=w, unscored=unscored, neighbour_weight=n,
+                            ngram_neighbour_weight=g)
                 for c in args.risk_C for w in (args.encoder_weight or [1.0])
-                for n in (args.risk_neighbours or [risk_neighbour_weight()])]
+                for n in (args.risk_neighbours or [vector_weight])
+                for g in (args.risk_ngram_neighbours or [ngram_weight])]
         results = runs[0] if len(runs) == 1 else {"runs": runs}
     elif args.complaint:
         results = complaint_choice(collect_cached(model), args.complaint_C[-1], args.lexicon_weight[0],

@@ -16,8 +16,12 @@ fingerprint, so `rasa train` redoes this step after an edit.
 
 With `neighbour_weight` above 0, each kind's score also counts nearest-neighbour evidence over
 the sentence vectors (`bot.components.neighbours`): how close the message lies to the kind's
-training examples against the calm complaints. It is added before calibration, out of fold as
-the linear score is, so the thresholds are chosen for the sum.
+training examples against the calm complaints. With `ngram_neighbour_weight` above 0, the same
+evidence over the n-gram rows is added too: the vector finds examples that mean the same, the
+n-grams ones that say it with the same words, and the two together found more paraphrases at
+every rate of calm complaints fired (docs/emotion_severity.md, "N-gram neighbours"). Both are
+added before calibration, out of fold as the linear score is, so the thresholds are chosen for
+the sum.
 """
 
 from __future__ import annotations
@@ -49,8 +53,12 @@ RISK_LABEL = "risk"
 # The trained state: the lexicon read at training time, and per learned kind (weights, bias, and
 # the calibration of its score when training had enough examples for held-out folds).
 Learned = tuple[np.ndarray, float] | tuple[np.ndarray, float, Calibration]
-# ... and the stored sentence vectors of the nearest-neighbour evidence (None when it is off).
-RiskState = tuple[Dict[str, Any], Dict[str, Learned], Optional[neighbours.Neighbours]]
+# ... and the stored rows of the nearest-neighbour evidence, per source (none when it is off).
+RiskState = tuple[Dict[str, Any], Dict[str, Learned], Dict[str, neighbours.Neighbours]]
+# The sources of nearest-neighbour evidence: the sentence vector, and the n-gram row.
+VECTOR, NGRAMS = "vector", "ngrams"
+# The version of RiskState's layout (2: a table per source of nearest-neighbour evidence).
+STATE_LAYOUT = 2
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
@@ -63,40 +71,47 @@ class RiskExtractor(PickledComponent[RiskState]):
         # (used when a kind is not calibrated); min_examples: a kind is learned only with at least
         # this many positive examples; calibration_folds, beta: the held-out calibration (0: none);
         # neighbour_weight: the weight of the nearest-neighbour evidence over the
-        # `neighbour_featurizer` vectors (0: off), `neighbours` of them per side.
+        # `neighbour_featurizer` vectors (0: off), `neighbours` of them per side;
+        # ngram_neighbour_weight: the same over the `ngram_neighbour_featurizer` rows (0: off).
         return {"lexicon": "nlu_data/lexicons/risk.yml", "featurizers": ["ngrams"], "threshold": 0.5, "C": 4.0,
                 "min_examples": 10, "random_seed": 42, "calibration_folds": 3, "beta": 1.0, "jobs": 2,
-                "neighbour_featurizer": "use", "neighbours": 5, "neighbour_weight": 0.0}
+                "neighbour_featurizer": "use", "neighbours": 5, "neighbour_weight": 0.0,
+                "ngram_neighbour_featurizer": "ngrams", "ngram_neighbour_weight": 0.0}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        # The state's layout version is part of it: Rasa's training cache keys a step on its config
+        # and inputs, not on the code, and would hand a new layout an old stored state.
         path = Path(config.get("lexicon") or cls.get_default_config()["lexicon"])
-        return fingerprint(path) if path.exists() else None
+        return f"{fingerprint(path)}-{STATE_LAYOUT}" if path.exists() else None
 
     def _use(self, trained: Optional[RiskState]) -> None:
-        lexicon, models, nearest = trained if trained is not None else (None, {}, None)
+        lexicon, models, tables = trained if trained is not None else (None, {}, {})
         self._matcher = RiskMatcher(lexicon) if lexicon is not None else None
         self._models = models
-        self._neighbours = nearest
+        # A model trained before the n-gram source stored its one table (or None) in place of the dict.
+        self._neighbours = {VECTOR: tables} if isinstance(tables, neighbours.Neighbours) else tables or {}
 
     def train(self, training_data: TrainingData) -> Resource:
         lexicon = read_lexicon(Path(self._config["lexicon"]), KINDS)
         matcher = RiskMatcher(lexicon)
-        rows, found, vectors, calm = [], [], [], []
+        rows, found, calm = [], [], []
+        sources: Dict[str, List[Any]] = {source: [] for source in self._sources()}
         for message in training_data.intent_examples:
             features = sentence_features(message, self._config["featurizers"])
             if features is not None:
                 rows.append(features)
                 found.append(training_kinds(message, matcher))
-                vectors.append(self._vector(message))
+                for source, read in sources.items():
+                    read.append(self._row(message, source))
                 calm.append(str(message.get(INTENT) or "").startswith("complain_") and not found[-1])
         models: Dict[str, Learned] = {}
-        nearest = None
+        tables: Dict[str, neighbours.Neighbours] = {}
         if rows:
             matrix = scipy.sparse.vstack(rows).tocsr()
-            weight = self._config["neighbour_weight"]
-            present = [v for v in vectors if v is not None]
-            dense = np.vstack(present) if weight and len(present) == len(vectors) else None
+            # A source counts only when every example has its row (a pipeline without the featurizer has none).
+            stored = {source: scipy.sparse.vstack(read).tocsr() if source == NGRAMS else np.vstack(read)
+                      for source, read in sources.items() if all(r is not None for r in read)}
             negatives = np.array(calm)
             masks: Dict[str, np.ndarray] = {}
             for kind in LEARNED:
@@ -112,21 +127,28 @@ class RiskExtractor(PickledComponent[RiskState]):
                     splits = stratified_splits(labels, folds, seed)
                     fold_fit = Logistic(self._config["C"], "decision_function", seed, Logistic.starting_from(model))
                     scores = out_of_fold(fold_fit, matrix, labels, jobs=self._config["jobs"], splits=splits)
-                    if dense is not None:
-                        scores = scores + weight * neighbours.out_of_fold(
-                            dense, masks[kind], negatives, splits, self._config["neighbours"])
+                    for source, table_rows in stored.items():
+                        scores = scores + self._sources()[source] * neighbours.out_of_fold(
+                            table_rows, masks[kind], negatives, splits, self._config["neighbours"])
                     models[kind] = (weights, bias, calibrate(scores, labels, self._config["beta"]))
                 else:
                     models[kind] = (weights, bias)
-            if dense is not None and masks:
-                nearest = neighbours.Neighbours.of(dense, masks, negatives, self._config["neighbours"])
-        return self._persist((lexicon, models, nearest))
+            if masks:
+                tables = {source: neighbours.Neighbours.of(table_rows, masks, negatives, self._config["neighbours"])
+                          for source, table_rows in stored.items()}
+        return self._persist((lexicon, models, tables))
 
-    def _vector(self, message: Message) -> Optional[np.ndarray]:
-        """The message's sentence vector for the nearest-neighbour evidence (None when it is off)."""
-        if not self._config["neighbour_weight"]:
-            return None
-        return dense_sentence_vector(message, self._config["neighbour_featurizer"])
+    def _sources(self) -> Dict[str, float]:
+        """The nearest-neighbour evidence in use: source → weight (none when both weights are 0)."""
+        weights = {VECTOR: float(self._config["neighbour_weight"]),
+                   NGRAMS: float(self._config["ngram_neighbour_weight"])}
+        return {source: weight for source, weight in weights.items() if weight}
+
+    def _row(self, message: Message, source: str) -> Any:
+        """The message's row for one source of evidence: its sentence vector, or its n-gram row."""
+        if source == VECTOR:
+            return dense_sentence_vector(message, self._config["neighbour_featurizer"])
+        return sentence_features(message, [self._config["ngram_neighbour_featurizer"]])
 
     def _model(self) -> LogisticRegression:
         return LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
@@ -146,7 +168,7 @@ class RiskExtractor(PickledComponent[RiskState]):
                         continue
                     score = float(features @ learned[0]) + learned[1]
                     if kind in near:
-                        score += self._config["neighbour_weight"] * float(near[kind][0])
+                        score += near[kind]
                     if len(learned) == 3:
                         calibration = learned[2]
                         p, threshold = calibration.probability(score), calibration.threshold
@@ -157,12 +179,18 @@ class RiskExtractor(PickledComponent[RiskState]):
             message.set(RISKS_KEY, risks, add_to_output=True)
         return messages
 
-    def _nearest(self, message: Message) -> Dict[str, np.ndarray]:
-        """Per kind, the message's nearest-neighbour evidence (empty when it is off: no table was
-        stored, or the weight is 0 and `_vector` reads none)."""
-        table = self._neighbours
-        vector = None if table is None else self._vector(message)
-        return {} if table is None or vector is None else table.scores(vector)
+    def _nearest(self, message: Message) -> Dict[str, float]:
+        """Per kind, the message's weighted nearest-neighbour evidence, summed over the sources
+        (empty when it is off: no table was stored, or its weight is 0, or the message has no row)."""
+        total: Dict[str, float] = {}
+        for source, weight in self._sources().items():
+            table = self._neighbours.get(source)
+            row = None if table is None else self._row(message, source)
+            if table is None or row is None:
+                continue
+            for kind, value in table.scores(row).items():
+                total[kind] = total.get(kind, 0.0) + weight * float(value[0])
+        return total
 
 
 def training_kinds(message: Message, matcher: RiskMatcher) -> set[str]:

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
-from tools.crossval import complaint_choice, folds_of, risk_choice, risk_neighbour_weight, run
+from tools.crossval import complaint_choice, folds_of, run
+from tools.crossval_risk import risk_choice, risk_neighbour_weights
 
 
 def synthetic() -> dict:
@@ -72,12 +73,19 @@ def test_risk_choice_adds_the_nearest_neighbour_evidence_as_the_component_does()
     assert result["betas"]["1.0"] == {"paraphrase_recall": 1.0, "calm_complaints_fired": 0.0, "riskless_fired": 0.0}
 
 
-def test_risk_scores_the_configured_neighbour_weight_by_default(tmp_path: Path) -> None:
+def test_risk_scores_the_configured_neighbour_weights_by_default(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
-    config.write_text("pipeline:\n  - name: bot.components.risk.RiskExtractor\n    neighbour_weight: 7.5\n")
-    assert risk_neighbour_weight(config) == 7.5
+    config.write_text("pipeline:\n  - name: bot.components.risk.RiskExtractor\n    neighbour_weight: 7.5\n"
+                      "    ngram_neighbour_weight: 2.5\n")
+    assert risk_neighbour_weights(config) == (7.5, 2.5)
     config.write_text("pipeline:\n  - name: bot.components.risk.RiskExtractor\n")
-    assert risk_neighbour_weight(config) == 0.0  # the component's default: off
+    assert risk_neighbour_weights(config) == (0.0, 0.0)  # the component's default: off
+
+
+def test_risk_choice_adds_the_n_gram_neighbour_evidence_too() -> None:
+    result = risk_choice(synthetic(), c=1.0, betas=(1.0,), folds=3, neighbour_weight=5.0, ngram_neighbour_weight=5.0)
+    assert result["ngram_neighbour_weight"] == 5.0
+    assert result["betas"]["1.0"] == {"paraphrase_recall": 1.0, "calm_complaints_fired": 0.0, "riskless_fired": 0.0}
 
 
 def test_complaint_choice_reports_all_examples_and_the_review_files() -> None:

@@ -4,6 +4,7 @@ the out-of-fold evidence of a training row never counts the row itself."""
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from bot.components.neighbours import NEGATIVE, Neighbours, evidence, out_of_fold, top_mean, unit
 
@@ -66,3 +67,23 @@ def test_out_of_fold_evidence_never_counts_the_row_itself() -> None:
     scores = out_of_fold(vectors, kind, negatives, splits, k=1)
     assert scores[0] == pytest.approx(1.0)  # the other danger row (1.0) minus the calm rows (0.0)
     assert scores[1] == pytest.approx(-1.0)
+
+
+def test_sparse_rows_give_the_evidence_dense_ones_do() -> None:
+    """N-gram rows are sparse and stored transposed: the evidence, at training time out of fold
+    and at run time, is the one the same rows give dense."""
+    vectors, kind, negatives = neighbourhood()
+    vectors = np.abs(vectors)  # n-gram counts are not negative
+    rows = scipy.sparse.csr_matrix(vectors)
+    dense, sparse = (Neighbours.of(v, {"safety_health": kind}, negatives, k=3) for v in (vectors, rows))
+    assert scipy.sparse.issparse(sparse.vectors) and sparse.vectors.shape == (2, 12)
+    messages = np.array([[2.0, 0.1], [0.1, 3.0]])
+    assert sparse.scores(scipy.sparse.csr_matrix(messages))["safety_health"] \
+        == pytest.approx(dense.scores(messages)["safety_health"], abs=1e-6)
+    for one in messages:  # one message at a time, as at run time
+        assert sparse.scores(scipy.sparse.csr_matrix(one))["safety_health"] \
+            == pytest.approx(dense.scores(one.reshape(1, -1))["safety_health"], abs=1e-6)
+    splits = [(np.arange(0, 13, 2), np.arange(1, 13, 2)), (np.arange(1, 13, 2), np.arange(0, 13, 2))]
+    assert out_of_fold(rows, kind, negatives, splits, k=2) \
+        == pytest.approx(out_of_fold(vectors, kind, negatives, splits, k=2), abs=1e-6)
+    assert unit(scipy.sparse.csr_matrix([[0.0, 0.0]])).toarray().tolist() == [[0.0, 0.0]]

@@ -2,6 +2,7 @@
 the learned model's probability for a paraphrase the lexicon lacks."""
 
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -79,12 +80,13 @@ class Vectors:
         message.features.append(Features(self.vector(message.get("text") or ""), FEATURE_TYPE_SENTENCE, "text", "use"))
 
 
-def risk_kinds(tmp_path: Path, neighbour_weight: float, texts: list[str]) -> list[list[str]]:
+def risk_kinds(tmp_path: Path, neighbour_weight: float, texts: list[str],
+               ngram_neighbour_weight: float = 0.0) -> list[list[str]]:
     """The kinds found in each text by a risk extractor trained (and loaded back) with the stand-in vectors."""
     vectors = Vectors()
     tmp_path.mkdir()
     config = {"featurizers": ["ngrams"], "min_examples": 3, "neighbour_weight": neighbour_weight, "neighbours": 2,
-              "calibration_folds": 0}
+              "calibration_folds": 0, "ngram_neighbour_weight": ngram_neighbour_weight}
     [tokenizer, ngrams, risk] = train_and_load(tmp_path, [TOKENIZER, NGRAMS, (RiskExtractor, config)],
                                                vectors.add(training_data()))
     found = []
@@ -104,3 +106,29 @@ def test_nearest_neighbours_add_evidence_the_linear_score_lacks(tmp_path: Path) 
     texts = ["my child got hold of the loose piece", "宝宝拿着那个松掉的小零件", "the parcel was two days late"]
     assert risk_kinds(tmp_path / "without", 0.0, texts) == [[], [], []]
     assert risk_kinds(tmp_path / "with", 20.0, texts) == [["safety_health"], ["safety_health"], []]
+
+
+def test_n_gram_neighbours_find_a_danger_told_in_a_kinds_words(tmp_path: Path) -> None:
+    """The n-gram rows as a second source of evidence: with only them on, a child-danger wording
+    is found through the training examples it shares words with, and a late parcel is not."""
+    texts = ["差点伤到孩子", "the parcel was two days late", "快递晚了两天"]
+    assert risk_kinds(tmp_path / "without", 0.0, texts) == [[], [], []]
+    assert risk_kinds(tmp_path / "with", 0.0, texts, ngram_neighbour_weight=20.0) == [["safety_health"], [], []]
+
+
+def test_a_model_trained_before_the_n_gram_source_still_loads(tmp_path: Path) -> None:
+    """Its state held the sentence-vector table itself (or None) where the sources' dict is now."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.components.neighbours import Neighbours
+    from bot.components.risk import VECTOR
+    from tests.unit.bot.components.pipeline import CONTEXT
+
+    risk = RiskExtractor.create(RiskExtractor.get_default_config(), LocalModelStorage(tmp_path), Resource("risk"),
+                                CONTEXT)
+    table = Neighbours.of(np.eye(2), {"safety_health": np.array([True, False])}, np.array([False, True]), 1)
+    risk._use(cast(Any, ({}, {}, table)))  # the old layout, which the type no longer describes
+    assert risk._neighbours == {VECTOR: table}
+    risk._use(cast(Any, ({}, {}, None)))
+    assert risk._neighbours == {}
