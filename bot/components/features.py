@@ -3,11 +3,12 @@ the squashing functions that turn their scores into probabilities."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import numpy as np
 import scipy.sparse
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 
 
@@ -35,8 +36,7 @@ def _sentence_row(message: Message, featurizers: List[str]) -> Optional[scipy.sp
     layout), built in one step. Why not Rasa's lookup: it also deep-copies and stacks the
     per-token sequence features nobody here reads, and with scipy's general `hstack` it cost
     about 0.15 ms per lookup, four lookups a message (`python -m benchmarks.emotion --cost-only`)."""
-    chosen = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
-              and (not featurizers or f.origin in featurizers)]
+    chosen = list(_sentence_features_of(message, featurizers))
     parts = [scipy.sparse.csr_matrix(f.features) for f in chosen if f.is_sparse()]
     parts += [scipy.sparse.csr_matrix(np.asarray(f.features).reshape(1, -1)) for f in chosen if f.is_dense()]
     if not parts:
@@ -60,11 +60,17 @@ def dense_sentence_vector(message: Message, featurizer: str) -> Optional[np.ndar
     message's features: Rasa's lookup combines every matching feature and costs 0.14 ms a
     message, this scan of a handful of features microseconds (the risk kinds' nearest-neighbour
     evidence reads the sentence vector this way on every message)."""
-    for feature in message.features:
-        if feature.origin == featurizer and feature.is_dense() and feature.type == FEATURE_TYPE_SENTENCE \
-                and feature.attribute == TEXT:
+    for feature in _sentence_features_of(message, [featurizer]):
+        if feature.is_dense():
             return np.asarray(feature.features, dtype=np.float32).reshape(1, -1)
     return None
+
+
+def _sentence_features_of(message: Message, featurizers: List[str]) -> Iterator[Features]:
+    """The message text's sentence-level features from these featurizers (all of them for an
+    empty list, as in Rasa's lookup), in the message's order."""
+    return (f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
+            and (not featurizers or f.origin in featurizers))
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:

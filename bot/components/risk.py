@@ -96,7 +96,8 @@ class RiskExtractor(PickledComponent[RiskState]):
         lexicon = read_lexicon(Path(self._config["lexicon"]), KINDS)
         matcher = RiskMatcher(lexicon)
         rows, found, calm = [], [], []
-        sources: Dict[str, List[Any]] = {source: [] for source in self._sources()}
+        source_weights = self._sources()
+        sources: Dict[str, List[Any]] = {source: [] for source in source_weights}
         for message in training_data.intent_examples:
             features = sentence_features(message, self._config["featurizers"])
             if features is not None:
@@ -128,7 +129,7 @@ class RiskExtractor(PickledComponent[RiskState]):
                     fold_fit = Logistic(self._config["C"], "decision_function", seed, Logistic.starting_from(model))
                     scores = out_of_fold(fold_fit, matrix, labels, jobs=self._config["jobs"], splits=splits)
                     for source, table_rows in stored.items():
-                        scores = scores + self._sources()[source] * neighbours.out_of_fold(
+                        scores = scores + source_weights[source] * neighbours.out_of_fold(
                             table_rows, masks[kind], negatives, splits, self._config["neighbours"])
                     models[kind] = (weights, bias, calibrate(scores, labels, self._config["beta"]))
                 else:
