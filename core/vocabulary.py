@@ -75,7 +75,8 @@ UPSET_CONFIDENCE = 0.5
 # with whole training files held out, at most 3 % of calm complaints would be handed off for anger
 # (Issue 14's false-handoff budget). Below it the case is registered and a person is offered.
 # 0.75 at stop 22; 0.85 since stop 26, when the tool scored the head with its sentence vector too
-# (docs/emotion_severity.md, "How sure anger must be").
+# (docs/emotion_severity.md, "How sure anger must be"). The rule gives 0.95 for the naive-Bayes
+# heads built at stop 31 and left off; turning them on means choosing this again.
 HANDOFF_ANGER_CONFIDENCE = 0.85
 # How negative each emotion reads, 0 to 1: the conversation's emotion trend and the agent's
 # summary ("calm at first, angry now") both rank emotions by it.

@@ -38,7 +38,8 @@ def figures(model: Path) -> Dict[str, Any]:
     """The training report of the emotion heads and each risk kind's calibration."""
     heads = read_pickle(model, "emotion.pkl")
     report = dict(getattr(heads, "report", {}) or {})
-    _, learned = read_pickle(model, "risk_lexicon.pkl")
+    # The risk state is (lexicon, learned kinds) or, since stop 29, with the neighbour tables after them.
+    learned = read_pickle(model, "risk_lexicon.pkl")[1]
     report["risks"] = {kind: entry[2].as_dict() for kind, entry in learned.items() if len(entry) == 3}
     return report
 

@@ -28,6 +28,8 @@ training does) to scores with whole files held out (the risk comparison is in
 tools/crossval_risk.py); `--risk-C`, `--encoder-weight`, `--risk-neighbours` and
 `--risk-ngram-neighbours` add a grid of the risk models' C, vector weight and nearest-neighbour
 weights (sentence vector, n-gram rows).
+`--naive-bayes` / `--no-naive-bayes` score the emotion and complaint heads over naive-Bayes-scaled
+n-grams or not (default: as config.yml builds them).
 `--score-without FILE ...` trains on those files but does not count their examples (emotion, risk
 and complaint figures), so a model trained with new files is scored on the same examples as the
 one before them. The emotion figure is also printed for the everyday files alone
@@ -40,6 +42,7 @@ one before them. The emotion figure is also printed for the everyday files alone
     python -m tools.crossval --risk --risk-C 16 --risk-neighbours 0 10 20 --risk-beta 0.7 1.0
     python -m tools.crossval --risk --risk-C 16 --risk-ngram-neighbours 0 10 20 --risk-beta 1.0 1.25 1.5
     python -m tools.crossval --complaint --score-without reviews_new.yml
+    python -m tools.crossval --C 32 64 --encoder-weight 0.25 --by-file --folds 4 --no-naive-bayes
     python -m tools.crossval --C 32 --encoder-weight 0.25 --by-file --folds 4 --score-without emotion_new.yml
 """
 
@@ -61,7 +64,7 @@ from core.settings import ROOT
 if TYPE_CHECKING:
     from rasa.engine.graph import GraphComponent
 
-    from bot.components.calibration import Splits
+    from bot.components.calibration import Fit, Splits
 
 RESULTS = ROOT / "results" / "crossval.json"
 
@@ -166,16 +169,35 @@ def head_rows(data: Dict[str, Any], lexicon_weight: float, encoder_weight: Optio
                                 *dense]).tocsr()
 
 
+def learner(c: float, output: str, naive_bayes: bool, data: Dict[str, Any], emotion: bool = False) -> "Fit":
+    """The emotion (`emotion`) or complaint head's learner at C as `EmotionClassifier` builds it:
+    logistic regression, or over naive-Bayes-scaled n-grams (the rows of `head_rows` open with them)."""
+    from bot.components.calibration import Logistic
+    from bot.components.naive_bayes import NaiveBayesLogistic
+
+    if naive_bayes:
+        return NaiveBayesLogistic(c, int(data["ngrams"].shape[1]), output, per_class=emotion)
+    return Logistic(c, output)
+
+
+def emotion_naive_bayes(config: Path = ROOT / "config.yml") -> bool:
+    """Whether `config.yml` has the emotion and complaint heads scale the n-grams (`naive_bayes`)."""
+    from bot.components.emotion import EmotionClassifier
+
+    settings = configured(EmotionClassifier, config)
+    return bool(settings and settings.get("naive_bayes"))
+
+
 def on_unseen_files(c: float, matrix: Any, labels: np.ndarray, files: List[str], folds: int,
                     betas: tuple[float, ...], extra: Optional[Callable[[Splits], np.ndarray]] = None,
-                    ) -> Dict[float, tuple[Any, np.ndarray]]:
+                    fit: Optional["Fit"] = None) -> Dict[float, tuple[Any, np.ndarray]]:
     """Per F-beta: the calibration training would choose (Platt and threshold on random folds)
     and the probabilities it gives to scores with whole training files held out. `extra` gives,
     for a set of folds, out-of-fold values added to the linear scores (the risk kinds'
-    nearest-neighbour evidence)."""
+    nearest-neighbour evidence); `fit` is the learner (default: logistic regression at C)."""
     from bot.components.calibration import Logistic, calibrate, out_of_fold, stratified_splits
 
-    fit = Logistic(c, "decision_function", 42)
+    fit = fit or Logistic(c, "decision_function", 42)
     random_splits = stratified_splits(labels, 3, 42)
     file_splits = folds_of(list(labels), files, folds)
     random_scores = out_of_fold(fit, matrix, labels, splits=random_splits)  # as training calibrates
@@ -204,13 +226,14 @@ COMPLAINT_BETAS = (0.3, 0.4, 0.5, 0.7, 1.0)
 
 
 def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple[float, ...] = COMPLAINT_BETAS,
-                     folds: int = 4, unscored: frozenset[str] = frozenset()) -> Dict[str, Any]:
+                     folds: int = 4, unscored: frozenset[str] = frozenset(),
+                     naive_bayes: bool = False) -> Dict[str, Any]:
     """What each F-beta of the complaint threshold would do to text from files the head never saw:
     the threshold is chosen as training chooses it (Platt scaling and F-beta on random folds) and
     applied to scores with whole training files held out. Printed for all examples and for the
     review files alone (reviews_*.yml, zh_food_reviews.yml), the nearest the training data comes
     to the product reviews a shop's customers write. Examples of the files in `unscored` are
-    trained on and not counted, as in `risk_choice`."""
+    trained on and not counted, as in `risk_choice`. `naive_bayes`: the head scales the n-grams."""
     from bot.components.calibration import precision_recall
 
     examples = data["examples"]
@@ -219,8 +242,10 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
     files = [e[3] for e in examples]
     counted = np.array([f not in unscored for f in files])
     reviews = counted & np.array([f.startswith("reviews_") or f == "zh_food_reviews.yml" for f in files])
-    result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "by_file_folds": folds, "betas": {}}
-    for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas).items():
+    result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "by_file_folds": folds, "naive_bayes": naive_bayes,
+                              "betas": {}}
+    fit = learner(c, "decision_function", naive_bayes, data)
+    for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas, fit=fit).items():
         row: Dict[str, Any] = {"threshold": calibration.threshold}
         for name, mask in (("all", counted), ("reviews", reviews)):
             precision, recall = precision_recall(p[mask], labels[mask], calibration.threshold)
@@ -236,14 +261,15 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
 
 def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_cs: List[float],
         folds: int, encoder_weights: Optional[List[float]] = None, by_file: bool = False,
-        intent: bool = False, unscored: frozenset[str] = frozenset()) -> Dict[str, Any]:
+        intent: bool = False, unscored: frozenset[str] = frozenset(), naive_bayes: bool = False) -> Dict[str, Any]:
     """Out-of-fold emotion macro-F1 and complaint F1 per setting. Emotion examples of the files in
     `unscored` are trained on and not counted (as in `risk_choice`); the macro-F1 of the everyday
     files (`emotion_everyday_*.yml`, posts about life rather than shopping) is printed beside it,
-    the nearest the training data comes to text from outside a service desk."""
+    the nearest the training data comes to text from outside a service desk. `naive_bayes`: both heads
+    scale the n-grams (`bot.components.naive_bayes`)."""
     from sklearn.svm import LinearSVC
 
-    from bot.components.calibration import Logistic, calibrate, out_of_fold
+    from bot.components.calibration import calibrate, out_of_fold
     from bot.components.emotion import macro_f1
 
     examples = data["examples"]
@@ -252,7 +278,8 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
     complaints = [int(e[1].startswith("complain_")) for e in examples]
     intents = [e[1] for e in examples]
     files = [e[3] for e in examples]
-    results: Dict[str, Any] = {"folds": folds, "by_file": by_file, "examples": len(examples),
+    results: Dict[str, Any] = {"folds": folds, "by_file": by_file, "naive_bayes": naive_bayes,
+                               "examples": len(examples),
                                "emotion_examples": len(labelled), "emotion": [], "complaint": [], "intent": []}
     if encoder_weights and data["vectors"] is None:
         raise SystemExit("error: the model has no sentence encoder features (alias `use`) to weigh")
@@ -281,8 +308,8 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
             matrix = head_rows(data, weight, encoder)
             for c in cs:
                 start = time.perf_counter()
-                probabilities = out_of_fold(Logistic(c, "predict_proba"), matrix[labelled], emotions,
-                                            splits=emotion_splits)
+                fit = learner(c, "predict_proba", naive_bayes, data, emotion=True)
+                probabilities = out_of_fold(fit, matrix[labelled], emotions, splits=emotion_splits)
                 names = sorted(set(emotions))
                 predicted_emotions = [names[i] for i in probabilities.argmax(axis=1)]
                 f1 = macro_f1([emotions[j] for j in counted], [predicted_emotions[j] for j in counted])
@@ -295,7 +322,8 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
                 print(f"emotion    C={c:<5} lexicon_weight={weight:<4}{tag} macro-F1 {f1:.4f} ({len(counted)}); "
                       f"everyday files {f1_everyday:.4f} ({len(everyday)})", flush=True)
             for c in complaint_cs:
-                scores = out_of_fold(Logistic(c, "decision_function"), matrix, complaints, splits=complaint_splits)
+                scores = out_of_fold(learner(c, "decision_function", naive_bayes, data), matrix, complaints,
+                                     splits=complaint_splits)
                 calibration = calibrate(scores, complaints, 1.0)
                 results["complaint"].append({"C": c, "lexicon_weight": weight, "encoder_weight": encoder,
                                              "f1": calibration.f_beta, "precision": calibration.precision,
@@ -337,12 +365,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                              "(to compare a model with new training files against one without)")
     parser.add_argument("--complaint", action="store_true",
                         help="only compare the F-betas of the complaint threshold, whole files held out")
+    parser.add_argument("--naive-bayes", action=argparse.BooleanOptionalAction, default=None,
+                        help="the emotion and complaint heads over naive-Bayes-scaled n-grams "
+                             "(default: as config.yml sets `naive_bayes`)")
     parser.add_argument("--anger-budget", type=float, default=0.03,
                         help="the share of calm complaints that may be handed off for anger (default 0.03)")
     args = parser.parse_args(argv)
     from tools.train import model_path
 
     model = args.model or Path(model_path())
+    naive_bayes = emotion_naive_bayes() if args.naive_bayes is None else bool(args.naive_bayes)
     if not model.exists():
         print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
         return 2
@@ -358,16 +390,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         results = runs[0] if len(runs) == 1 else {"runs": runs}
     elif args.complaint:
         results = complaint_choice(collect_cached(model), args.complaint_C[-1], args.lexicon_weight[0],
-                                   unscored=frozenset(args.score_without))
+                                   unscored=frozenset(args.score_without), naive_bayes=naive_bayes)
     elif args.anger:
         from tools.crossval_anger import anger_choice, emotion_encoder_weight
 
         encoder = args.encoder_weight[0] if args.encoder_weight else emotion_encoder_weight()
         results = anger_choice(collect_cached(model), args.C[-1], args.lexicon_weight[0], args.folds,
-                               args.anger_budget, encoder)
+                               args.anger_budget, encoder, naive_bayes)
     else:
         results = run(collect_cached(model), args.C, args.lexicon_weight, args.complaint_C, args.folds,
-                      args.encoder_weight, args.by_file, args.intent, frozenset(args.score_without))
+                      args.encoder_weight, args.by_file, args.intent, frozenset(args.score_without), naive_bayes)
     written = RESULTS.with_name("crossval_anger.json") if args.anger else \
         RESULTS.with_name("crossval_risk.json") if args.risk else \
         RESULTS.with_name("crossval_complaint.json") if args.complaint else RESULTS

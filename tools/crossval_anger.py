@@ -16,9 +16,9 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from core.settings import ROOT
-from tools.crossval import configured, folds_of, head_rows
+from tools.crossval import configured, folds_of, head_rows, learner
 
-ANGER_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+ANGER_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 
 def anger_table(probabilities: np.ndarray, names: List[str], gold: List[str], complaint: List[bool],
@@ -56,11 +56,13 @@ def emotion_encoder_weight(config: Path = ROOT / "config.yml") -> float:
 
 
 def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budget: float,
-                 encoder_weight: float = 0.0) -> Dict[str, Any]:
+                 encoder_weight: float = 0.0, naive_bayes: bool = False) -> Dict[str, Any]:
     """The anger table with random folds and with whole files held out; the cutoff from the latter.
     The emotion head's rows: n-grams, the lexicon at `weight` and the sentence vector at
-    `encoder_weight` (the configured head's, see `emotion_encoder_weight`)."""
-    from bot.components.calibration import Logistic, out_of_fold
+    `encoder_weight` (the configured head's, see `emotion_encoder_weight`); `naive_bayes`: the head
+    scales the n-grams, as config.yml may set it."""
+    from bot.components.calibration import out_of_fold
+    from bot.components.naive_bayes import softmax_rows, temperature
 
     examples = data["examples"]
     labelled = [i for i, e in enumerate(examples) if e[2]]
@@ -71,9 +73,16 @@ def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budg
     names = sorted(set(emotions))
     result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "encoder_weight": used,
                               "budget": budget, "complaints": sum(complaint)}
+    fit = learner(c, "decision_function" if naive_bayes else "predict_proba", naive_bayes, data, emotion=True)
+    tempered = 1.0
     for by_file in (False, True):
         splits = folds_of(emotions, [examples[i][3] for i in labelled] if by_file else None, folds)
-        probabilities = out_of_fold(Logistic(c, "predict_proba"), matrix[labelled], emotions, splits=splits)
+        probabilities = out_of_fold(fit, matrix[labelled], emotions, splits=splits)
+        if naive_bayes:  # the temperature training fits on random folds (bot/components/naive_bayes.py)
+            if not by_file:
+                tempered = temperature(probabilities, np.array([names.index(e) for e in emotions]))
+                result["temperature"] = round(tempered, 4)
+            probabilities = softmax_rows(probabilities / tempered)
         table = anger_table(probabilities, names, emotions, complaint)
         result["by_file" if by_file else "random"] = table
         print(f"anger among complaints, {'whole files held out' if by_file else 'random folds'}:")

@@ -35,8 +35,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold
+from bot.components.calibration import Calibration, Fit, Logistic, calibrate, out_of_fold
 from bot.components.features import one_row, sentence_features, sigmoid, softmax
+from bot.components.naive_bayes import NaiveBayesLogistic, ScaledLinear, softmax_rows, temperature
 from bot.components.pickled import PickledComponent
 from core.vocabulary import EMOTIONS, NEGATIVE_EMOTIONS
 from shop.lexicon import TermMatcher, fingerprint, read_lexicon
@@ -47,6 +48,8 @@ COMPLAINT_KEY = "complaint_score"
 # The calibrated threshold from which the complaint score counts (read by the severity grader).
 COMPLAINT_CUTOFF_KEY = "complaint_cutoff"
 NEGATIVE_KEY = "negative"
+# Version of how the heads are trained (2: naive-Bayes heads' scores divided by a temperature).
+TRAINING_RECIPE = 2
 _POLARITY = ("hownet/pos", "hownet/neg", "hownet/deny", "dutir/乐", "dutir/好", "dutir/怒", "dutir/哀", "dutir/惧",
              "dutir/恶", "dutir/惊")
 
@@ -91,7 +94,8 @@ def example_label(message: Message, key: str) -> Optional[str]:
 class _Heads:
     """What the trained model needs at run time: the cue lexicon and two weight matrices."""
 
-    def __init__(self, cues: Dict[str, Any], emotion: LogisticRegression, complaint: LogisticRegression,
+    def __init__(self, cues: Dict[str, Any], emotion: LogisticRegression | ScaledLinear,
+                 complaint: LogisticRegression | ScaledLinear,
                  use_polarity: bool, complaint_calibration: Optional[Calibration] = None,
                  negative_calibration: Optional[Calibration] = None,
                  report: Optional[Dict[str, Any]] = None) -> None:
@@ -150,17 +154,21 @@ class EmotionClassifier(PickledComponent[_Heads]):
         # the F-betas tried for the negative threshold (see _calibrate for the choice);
         # polarity_decision: choose negative-or-not by the calibrated threshold before the emotion;
         # jobs: worker processes for the folds; encoder: the alias of a sentence vector the emotion
-        # head also reads, scaled by encoder_weight (see _parts for why a quarter).
+        # head also reads, scaled by encoder_weight (see _parts for why a quarter); naive_bayes: the
+        # featurizers (sparse, first in both heads' rows) whose columns both heads scale by their
+        # naive-Bayes log-count ratios (bot/components/naive_bayes.py; empty: plain logistic heads).
         return {"featurizers": ["ngrams"], "complaint_featurizers": None, "encoder": None, "encoder_weight": 0.25,
                 "lexicon": "nlu_data/lexicons/emotion.yml", "polarity": True,
                 "lexicon_weight": 0.5, "C": 4.0, "complaint_C": 4.0, "random_seed": 42,
                 "calibration_folds": 3, "jobs": 2, "complaint_beta": 0.5, "negative_betas": [0.5, 0.7, 1.0],
-                "polarity_decision": True}
+                "polarity_decision": True, "naive_bayes": []}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        # The heads' training recipe is part of it: Rasa's training cache keys a step on its config
+        # and inputs, not on the code, and would hand a changed recipe a head trained by the old one.
         path = Path(config.get("lexicon") or cls.get_default_config()["lexicon"])
-        return fingerprint(path) if path.exists() else None
+        return f"{fingerprint(path)}-{TRAINING_RECIPE}" if path.exists() else None
 
     def _use(self, heads: Optional[_Heads]) -> None:
         self._heads = heads
@@ -227,38 +235,72 @@ class EmotionClassifier(PickledComponent[_Heads]):
             raise ValueError("the emotion classifier needs training examples labelled with at least two emotions "
                              "(metadata: {emotion: ...}); see docs/emotion_severity.md")
         emotion_matrix, all_matrix = scipy.sparse.vstack(emotion_rows).tocsr(), scipy.sparse.vstack(all_rows).tocsr()
-        emotion = self._emotion_model().fit(emotion_matrix, emotions)
-        complaint = self._complaint_model().fit(all_matrix, complaints)
+        width = self._scaled_width(training_data)
+        emotion = self._emotion_model(width).fit(emotion_matrix, emotions)
+        complaint = self._complaint_model(width).fit(all_matrix, complaints)
         complaint_calibration = negative_calibration = None
         report: Dict[str, Any] = {}
         if self._config["calibration_folds"] >= 2:
             complaint_calibration, negative_calibration, report = self._calibrate(
-                emotion_matrix, emotions, all_matrix, complaints, emotion, complaint)
+                emotion_matrix, emotions, all_matrix, complaints, emotion, complaint, width)
+            if isinstance(emotion, ScaledLinear):
+                emotion = emotion.tempered(report["emotion_temperature"])
         return self._persist(_Heads(cues, emotion, complaint, self._config["polarity"], complaint_calibration,
                                     negative_calibration, report))
 
-    def _emotion_model(self) -> LogisticRegression:
+    def _scaled_width(self, training_data: TrainingData) -> int:
+        """How many leading columns of both heads' rows the naive-Bayes scaling reads (0: none):
+        the width of the `naive_bayes` featurizers' sentence features, which must open both rows."""
+        chosen = list(self._config.get("naive_bayes") or [])
+        if not chosen:
+            return 0
+        message = next((m for m in training_data.intent_examples if sentence_features(m, chosen) is not None), None)
+        block = sentence_features(message, chosen) if message is not None else None
+        if message is None or block is None or not scipy.sparse.issparse(block):
+            raise ValueError(f"naive_bayes: {chosen} must name sparse featurizers of the pipeline (the n-grams)")
+        width = int(block.shape[1])
+        for featurizers in (self._config["featurizers"], self._complaint_featurizers or self._config["featurizers"]):
+            row = sentence_features(message, featurizers)
+            if row is None or row.shape[1] < width or (scipy.sparse.csr_matrix(row)[:, :width] != block).nnz:
+                raise ValueError(f"naive_bayes: {chosen} must be the first features of both heads' rows "
+                                 f"(featurizers {featurizers})")
+        return width
+
+    def _emotion_model(self, width: int = 0) -> LogisticRegression | NaiveBayesLogistic:
+        if width:
+            return NaiveBayesLogistic(self._config["C"], width, "predict_proba", self._config["random_seed"], True)
         return LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
                                   random_state=self._config["random_seed"])
 
-    def _complaint_model(self) -> LogisticRegression:
+    def _complaint_model(self, width: int = 0) -> LogisticRegression | NaiveBayesLogistic:
+        if width:
+            return NaiveBayesLogistic(self._config["complaint_C"], width, "decision_function",
+                                      self._config["random_seed"])
         return LogisticRegression(C=self._config["complaint_C"], class_weight="balanced", max_iter=3000,
                                   random_state=self._config["random_seed"])
 
     def _calibrate(self, emotion_matrix: scipy.sparse.csr_matrix, emotions: List[str],
                    all_matrix: scipy.sparse.csr_matrix,
-                   complaints: List[int], emotion: LogisticRegression,
-                   complaint: LogisticRegression) -> tuple[Calibration, Calibration, Dict[str, Any]]:
-        """Out-of-fold scores of both heads (each fold starting from the head fitted on all rows),
-        Platt scaling and thresholds; the figures for the docs."""
+                   complaints: List[int], emotion: LogisticRegression | ScaledLinear,
+                   complaint: LogisticRegression | ScaledLinear,
+                   width: int = 0) -> tuple[Calibration, Calibration, Dict[str, Any]]:
+        """Out-of-fold scores of both heads (a plain logistic fold starts from the head fitted on
+        all rows), Platt scaling and thresholds; the figures for the docs."""
         folds, seed, jobs = self._config["calibration_folds"], self._config["random_seed"], self._config["jobs"]
-        complaint_fit = Logistic(self._config["complaint_C"], "decision_function", seed,
-                                 Logistic.starting_from(complaint))
-        emotion_fit = Logistic(self._config["C"], "predict_proba", seed, Logistic.starting_from(emotion))
+        complaint_fit: Fit = Logistic(self._config["complaint_C"], "decision_function", seed,
+                                      Logistic.starting_from(complaint))
+        emotion_fit: Fit = Logistic(self._config["C"], "predict_proba", seed, Logistic.starting_from(emotion))
+        if width:
+            complaint_fit = NaiveBayesLogistic(self._config["complaint_C"], width, "decision_function", seed)
+            emotion_fit = NaiveBayesLogistic(self._config["C"], width, "decision_function", seed, True)
         complaint_scores = out_of_fold(complaint_fit, all_matrix, complaints, folds, seed, jobs)
         complaint_calibration = calibrate(complaint_scores, complaints, self._config["complaint_beta"])
         labels = sorted(set(emotions))
         probabilities = out_of_fold(emotion_fit, emotion_matrix, emotions, folds, seed, jobs)
+        emotion_temperature = 1.0
+        if width:  # one-vs-rest scores: the temperature that makes them probabilities (naive_bayes.py)
+            emotion_temperature = temperature(probabilities, np.array([labels.index(e) for e in emotions]))
+            probabilities = softmax_rows(probabilities / emotion_temperature)
         negative_columns = [i for i, name in enumerate(labels) if name in NEGATIVE_EMOTIONS]
         raw = np.clip(probabilities[:, negative_columns].sum(axis=1), 1e-6, 1 - 1e-6)
         logits = np.log(raw / (1 - raw))
@@ -279,7 +321,8 @@ class EmotionClassifier(PickledComponent[_Heads]):
         report = {"folds": folds, "examples": len(complaints), "emotion_examples": len(emotions),
                   "complaint": complaint_calibration.as_dict(), "negative": negative_calibration.as_dict(),
                   "negative_betas": {str(b): round(f, 4) for b, _, f in tried},
-                  "emotion_macro_f1_argmax": round(argmax_f1, 4), "emotion_macro_f1_two_step": round(two_step_f1, 4)}
+                  "emotion_macro_f1_argmax": round(argmax_f1, 4), "emotion_macro_f1_two_step": round(two_step_f1, 4),
+                  "emotion_temperature": emotion_temperature}
         return complaint_calibration, negative_calibration, report
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -22,7 +22,7 @@ async def test_severe_complaint_is_handed_off_honestly_and_recorded(executor: Ac
 
 
 async def test_important_and_angry_is_handed_off_with_an_apology(executor: ActionExecutor) -> None:
-    parse = graded("important", ["intent:complain_refund", "emotion:anger(0.85)"], "anger", 0.85)
+    parse = graded("important", ["intent:complain_refund", "emotion:anger(0.97)"], "anger", 0.97)
     texts, slots = await route_and_reply(executor, "退款半个月还没到，到底什么时候退", "complain_refund", parse)
     assert slots["route"] == "handoff" and slots["handoff_request"]["why"] == "important and upset"
     assert "抱歉" in texts[0] and "！" not in texts[0]
@@ -43,7 +43,7 @@ async def test_general_complaint_gets_empathy_and_no_handoff(executor: ActionExe
 
 async def test_emotion_rising_over_the_conversation_raises_the_level(executor: ActionExecutor) -> None:
     earlier = [said("快递怎么还没到", "query_order_status", emotion={"name": "neutral", "confidence": 0.8})]
-    parse = graded("general", ["intent:complain_delivery", "emotion:anger(0.90)"], "anger")
+    parse = graded("general", ["intent:complain_delivery", "emotion:anger(0.97)"], "anger", 0.97)
     texts, slots = await route_and_reply(executor, "都一个星期了！你们到底管不管", "complain_delivery", parse, earlier)
     assert slots["severity"] == "important" and "history:emotion_rising" in slots["routing"]["reasons"]
     assert slots["route"] == "handoff"

@@ -77,7 +77,7 @@ def test_asking_a_third_time_is_severe_even_as_a_plain_question() -> None:
 
 def test_only_sure_anger_makes_an_important_complaint_a_handoff() -> None:
     """A calm customer whose words lean a little towards anger is registered and offered a person."""
-    assert route("important", "anger", "complain_refund", emotion_confidence=0.9).action == "handoff"
+    assert route("important", "anger", "complain_refund", emotion_confidence=0.97).action == "handoff"
     assert route("important", "anger", "complain_refund", emotion_confidence=0.3).action == "register_case"
     assert route("important", "anger", "complain_refund", emotion_confidence=0.6).action == "register_case"
     assert route("severe", "neutral", "complain_refund", emotion_confidence=0.3).action == "handoff"

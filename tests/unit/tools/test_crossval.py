@@ -132,3 +132,30 @@ def test_the_complaint_choice_reads_the_review_polarity_features_when_the_model_
     data["polarity"] = np.array([[-1.0 if e[1].startswith("complain_") else 1.0, 0.0] for e in data["examples"]])
     with_polarity = complaint_choice(data, 1.0, 0.2, betas=(1.0,), folds=3)
     assert with_polarity["betas"]["1.0"]["all"]["f1"] == 1.0 > without["betas"]["1.0"]["all"]["f1"]
+
+
+def test_the_heads_are_scored_as_config_yml_builds_them(tmp_path: Path) -> None:
+    """The comparison scores the learner the model has: naive-Bayes-scaled n-grams when config.yml
+    names them, plain logistic regression otherwise."""
+    from bot.components.calibration import Logistic
+    from bot.components.naive_bayes import NaiveBayesLogistic
+    from tools.crossval import emotion_naive_bayes, learner
+
+    config = tmp_path / "config.yml"
+    config.write_text("pipeline:\n  - name: bot.components.emotion.EmotionClassifier\n    naive_bayes: [ngrams]\n",
+                      encoding="utf-8")
+    assert emotion_naive_bayes(config) is True
+    config.write_text("pipeline:\n  - name: bot.components.emotion.EmotionClassifier\n", encoding="utf-8")
+    assert emotion_naive_bayes(config) is False
+    data = synthetic()
+    scaled = learner(2.0, "predict_proba", True, data)
+    assert isinstance(scaled, NaiveBayesLogistic) and scaled.width == data["ngrams"].shape[1]
+    assert isinstance(learner(2.0, "predict_proba", False, data), Logistic)
+
+
+def test_naive_bayes_heads_run_through_every_comparison() -> None:
+    data = synthetic()
+    results = run(data, cs=[1.0], weights=[0.2], complaint_cs=[1.0], folds=2, by_file=True, naive_bayes=True)
+    assert results["naive_bayes"] is True and results["emotion"][0]["macro_f1"] == 1.0
+    complaint = complaint_choice(data, c=1.0, weight=0.2, betas=(0.5,), folds=2, naive_bayes=True)
+    assert complaint["naive_bayes"] is True and complaint["betas"]["0.5"]["all"]["precision"] == 1.0

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.unit.tools.test_crossval import synthetic
-from tools.crossval_anger import anger_choice, anger_cutoff, anger_table, emotion_encoder_weight
+from tools.crossval_anger import ANGER_GRID, anger_choice, anger_cutoff, anger_table, emotion_encoder_weight
 
 
 def test_the_anger_cutoff_is_the_lowest_confidence_within_the_false_handoff_budget() -> None:
@@ -39,3 +39,11 @@ def test_the_anger_choice_scores_the_emotion_head_as_config_yml_builds_it(tmp_pa
     assert emotion_encoder_weight(config) == 0.0
     result = anger_choice(synthetic(), c=1.0, weight=0.2, folds=2, budget=0.03, encoder_weight=0.25)
     assert result["encoder_weight"] == 0.25
+
+
+def test_a_naive_bayes_head_is_tempered_before_its_confidences_are_read() -> None:
+    """One-vs-rest scores are too sure of themselves: the choice divides them by the temperature
+    training would fit on random folds, and the cutoff still comes from the grid."""
+    result = anger_choice(synthetic(), c=1.0, weight=0.2, folds=2, budget=0.03, naive_bayes=True)
+    assert result["temperature"] > 0
+    assert result["cutoff"] in ANGER_GRID

@@ -85,3 +85,27 @@ def test_the_emotion_head_reads_the_sentence_vector_at_its_own_weight(tmp_path: 
     assert np.allclose(parts[0].toarray()[0, -DIMENSIONS:], 0.5 * vector.toarray()[0])
     assert parse(both, "快递一周了还没到，气死我了")["emotion"]["name"] == "anger"
     assert parse(both, "谢谢你们，服务很好")["emotion"]["name"] == "joy"
+
+
+def test_naive_bayes_heads_answer_as_the_logistic_ones_do(tmp_path: Path) -> None:
+    """config.yml has both heads scale the n-grams by their naive-Bayes ratios: the weights fold
+    the scaling in, so a message is read with the same row and the answers hold."""
+    emotion = (EMOTION[0], {**EMOTION[1], "naive_bayes": ["ngrams"]})
+    (tmp_path / "model").mkdir()
+    scaled = train_and_load(tmp_path / "model", [TOKENIZER, NGRAMS, emotion])
+    assert parse(scaled, "快递一周了还没到，气死我了")["emotion"]["name"] == "anger"
+    assert parse(scaled, "谢谢你们，服务很好")["emotion"]["name"] == "joy"
+    assert parse(scaled, "快递一周了还没到，气死我了")["complaint_score"] > 0.5
+    assert parse(scaled, "我的订单到哪了")["complaint_score"] < 0.5
+
+
+def test_naive_bayes_must_name_the_features_the_heads_read_first(tmp_path: Path) -> None:
+    """A trainer who names a featurizer the rows do not open with gets a reason, not a model that
+    scales the wrong columns."""
+    from bot.components.sentence_encoder import SentenceEncoderFeaturizer
+
+    encoder = (SentenceEncoderFeaturizer, {"alias": "use", "cache_dir": str(tmp_path / "vectors")})
+    emotion = (EMOTION[0], {**EMOTION[1], "naive_bayes": ["use"]})
+    (tmp_path / "model").mkdir()
+    with pytest.raises(ValueError, match="naive_bayes"):
+        train_and_load(tmp_path / "model", [TOKENIZER, NGRAMS, encoder, emotion])
