@@ -172,12 +172,9 @@ def head_rows(data: Dict[str, Any], lexicon_weight: float, encoder_weight: Optio
 def learner(c: float, output: str, naive_bayes: bool, data: Dict[str, Any], emotion: bool = False) -> "Fit":
     """The emotion (`emotion`) or complaint head's learner at C as `EmotionClassifier` builds it:
     logistic regression, or over naive-Bayes-scaled n-grams (the rows of `head_rows` open with them)."""
-    from bot.components.calibration import Logistic
-    from bot.components.naive_bayes import NaiveBayesLogistic
+    from bot.components.naive_bayes import head_fit
 
-    if naive_bayes:
-        return NaiveBayesLogistic(c, int(data["ngrams"].shape[1]), output, per_class=emotion)
-    return Logistic(c, output)
+    return head_fit(c, output, int(data["ngrams"].shape[1]) if naive_bayes else 0, per_class=emotion)
 
 
 def emotion_naive_bayes(config: Path = ROOT / "config.yml") -> bool:

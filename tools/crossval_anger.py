@@ -62,7 +62,8 @@ def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budg
     `encoder_weight` (the configured head's, see `emotion_encoder_weight`); `naive_bayes`: the head
     scales the n-grams, as config.yml may set it."""
     from bot.components.calibration import out_of_fold
-    from bot.components.naive_bayes import softmax_rows, temperature
+    from bot.components.features import softmax
+    from bot.components.naive_bayes import temperature
 
     examples = data["examples"]
     labelled = [i for i, e in enumerate(examples) if e[2]]
@@ -82,7 +83,7 @@ def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budg
             if not by_file:
                 tempered = temperature(probabilities, np.array([names.index(e) for e in emotions]))
                 result["temperature"] = round(tempered, 4)
-            probabilities = softmax_rows(probabilities / tempered)
+            probabilities = softmax(probabilities / tempered)
         table = anger_table(probabilities, names, emotions, complaint)
         result["by_file" if by_file else "random"] = table
         print(f"anger among complaints, {'whole files held out' if by_file else 'random folds'}:")

@@ -35,9 +35,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot.components.calibration import Calibration, Fit, Logistic, calibrate, out_of_fold
+from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold
 from bot.components.features import one_row, sentence_features, sigmoid, softmax
-from bot.components.naive_bayes import NaiveBayesLogistic, ScaledLinear, softmax_rows, temperature
+from bot.components.naive_bayes import NaiveBayesLogistic, ScaledLinear, head_fit, temperature
 from bot.components.pickled import PickledComponent
 from core.vocabulary import EMOTIONS, NEGATIVE_EMOTIONS
 from shop.lexicon import TermMatcher, fingerprint, read_lexicon
@@ -287,12 +287,11 @@ class EmotionClassifier(PickledComponent[_Heads]):
         """Out-of-fold scores of both heads (a plain logistic fold starts from the head fitted on
         all rows), Platt scaling and thresholds; the figures for the docs."""
         folds, seed, jobs = self._config["calibration_folds"], self._config["random_seed"], self._config["jobs"]
-        complaint_fit: Fit = Logistic(self._config["complaint_C"], "decision_function", seed,
-                                      Logistic.starting_from(complaint))
-        emotion_fit: Fit = Logistic(self._config["C"], "predict_proba", seed, Logistic.starting_from(emotion))
-        if width:
-            complaint_fit = NaiveBayesLogistic(self._config["complaint_C"], width, "decision_function", seed)
-            emotion_fit = NaiveBayesLogistic(self._config["C"], width, "decision_function", seed, True)
+        complaint_fit = head_fit(self._config["complaint_C"], "decision_function", width, seed,
+                                 start=Logistic.starting_from(complaint))
+        # One-vs-rest scores are tempered below before they become probabilities.
+        emotion_fit = head_fit(self._config["C"], "decision_function" if width else "predict_proba", width, seed,
+                               per_class=True, start=Logistic.starting_from(emotion))
         complaint_scores = out_of_fold(complaint_fit, all_matrix, complaints, folds, seed, jobs)
         complaint_calibration = calibrate(complaint_scores, complaints, self._config["complaint_beta"])
         labels = sorted(set(emotions))
@@ -300,7 +299,7 @@ class EmotionClassifier(PickledComponent[_Heads]):
         emotion_temperature = 1.0
         if width:  # one-vs-rest scores: the temperature that makes them probabilities (naive_bayes.py)
             emotion_temperature = temperature(probabilities, np.array([labels.index(e) for e in emotions]))
-            probabilities = softmax_rows(probabilities / emotion_temperature)
+            probabilities = softmax(probabilities / emotion_temperature)
         negative_columns = [i for i, name in enumerate(labels) if name in NEGATIVE_EMOTIONS]
         raw = np.clip(probabilities[:, negative_columns].sum(axis=1), 1e-6, 1 - 1e-6)
         logits = np.log(raw / (1 - raw))

@@ -74,8 +74,9 @@ def _sentence_features_of(message: Message, featurizers: List[str]) -> Iterator[
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
-    exp = np.exp(scores - scores.max())
-    return np.asarray(exp / exp.sum())
+    """Over the last axis: one message's scores, or one row per message."""
+    exp = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.asarray(exp / exp.sum(axis=-1, keepdims=True))
 
 
 def sigmoid(score: float) -> float:

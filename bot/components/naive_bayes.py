@@ -35,6 +35,9 @@ import numpy as np
 import scipy.sparse
 from sklearn.linear_model import LogisticRegression
 
+from bot.components.calibration import Fit, Logistic
+from bot.components.features import softmax
+
 
 def log_count_ratios(rows: Any, positives: np.ndarray, width: int, alpha: float = 1.0) -> np.ndarray:
     """Per column, log((p / |p|) / (q / |q|)) over the first `width` columns, where p and q count the
@@ -67,7 +70,7 @@ class ScaledLinear:
         if scores.ndim == 1:
             positive = 1.0 / (1.0 + np.exp(-scores))
             return np.column_stack([1.0 - positive, positive])
-        return softmax_rows(scores)
+        return softmax(scores)
 
     def tempered(self, temperature: float) -> "ScaledLinear":
         """The same head with its scores divided by `temperature` (the same ranking)."""
@@ -76,11 +79,6 @@ class ScaledLinear:
     def predict(self, rows: Any) -> np.ndarray:
         scores = self.decision_function(rows)
         return self.classes_[(scores > 0).astype(int)] if scores.ndim == 1 else self.classes_[scores.argmax(axis=1)]
-
-
-def softmax_rows(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))
 
 
 def temperature(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -133,3 +131,13 @@ class NaiveBayesLogistic:
 
     def __call__(self, rows: Any, labels: np.ndarray) -> Callable[[Any], np.ndarray]:
         return getattr(self.fit(rows, labels), self.output)
+
+
+def head_fit(c: float, output: str, width: int, seed: int = 42, per_class: bool = False,
+             start: tuple[np.ndarray, np.ndarray] | None = None) -> Fit:
+    """A fold's learner for the emotion or complaint head: over naive-Bayes-scaled n-grams when
+    `width` columns are scaled, else the plain logistic one (warm from `start`). One definition for
+    the component's calibration and the cross-validation that mirrors it (tools/crossval.py)."""
+    if width:
+        return NaiveBayesLogistic(c, width, output, seed, per_class)
+    return Logistic(c, output, seed, start)
