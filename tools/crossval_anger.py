@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from core.settings import ROOT
-from tools.crossval import configured, folds_of, head_rows, learner
+from tools.crossval import configured, folds_of, head_rows, held_out_groups, learner
 
 ANGER_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
@@ -76,8 +76,9 @@ def anger_choice(data: Dict[str, Any], c: float, weight: float, folds: int, budg
                               "budget": budget, "complaints": sum(complaint)}
     fit = learner(c, "decision_function" if naive_bayes else "predict_proba", naive_bayes, data, emotion=True)
     tempered = 1.0
+    groups = held_out_groups(data)
     for by_file in (False, True):
-        splits = folds_of(emotions, [examples[i][3] for i in labelled] if by_file else None, folds)
+        splits = folds_of(emotions, [groups[i] for i in labelled] if by_file else None, folds)
         probabilities = out_of_fold(fit, matrix[labelled], emotions, splits=splits)
         if naive_bayes:  # the temperature training fits on random folds (bot/components/naive_bayes.py)
             if not by_file:

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse
 
 from core.settings import ROOT
-from tools.crossval import configured, on_unseen_files
+from tools.crossval import configured, held_out_groups, on_unseen_files
 
 if TYPE_CHECKING:
     from bot.components.calibration import Splits
@@ -46,7 +46,7 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     if data["vectors"] is None:
         raise SystemExit("error: the model has no sentence encoder features (alias `use`)")
     matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["vectors"])]).tocsr()
-    files = [e[3] for e in examples]
+    files = held_out_groups(data)
     fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
     per_kind: Dict[str, Dict[str, Any]] = {}
     calm_rows = np.array([e[1].startswith("complain_") and not e[4] for e in examples])

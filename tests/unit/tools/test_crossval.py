@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
-from tools.crossval import complaint_choice, folds_of, run
+from tools.crossval import complaint_choice, family, folds_of, held_out_groups, run
 from tools.crossval_risk import risk_choice, risk_neighbour_weights
 
 
@@ -32,6 +32,27 @@ def test_folds_by_file_never_split_a_file() -> None:
     files = [f"file{n % 4}.yml" for n in range(40)]
     for train, test in folds_of(list(range(40)), files, 4):
         assert not {files[i] for i in train} & {files[i] for i in test}
+
+
+def test_a_family_gathers_the_sittings_of_one_writing() -> None:
+    assert {family(f"emotion_everyday_zh_{x}.yml") for x in "abch"} == {"emotion_everyday_zh"}
+    assert family("emotion_en_more_b.yml") == family("emotion_en.yml") == "emotion_en"
+    assert family("reviews_zh_negative.yml") == family("reviews_zh_positive.yml") == "reviews_zh"
+    assert family("zh_hant_extra.yml") == "zh_hant" != family("zh_hans_extra.yml")
+    assert family("en.yml") == "en" and family("risk_paraphrases_varied.yml") == "risk_paraphrases_varied"
+
+
+def test_folds_by_family_keep_sibling_files_on_one_side() -> None:
+    """With families held out, no fold trains on a sitting of the writing it is scored on."""
+    data = synthetic()
+    data["examples"] = [(*e[:3], f"emotion_everyday_zh_{'abcd'[n % 4]}.yml" if n % 2 else f"en_{'ab'[n % 4 // 2]}.yml",
+                         *e[4:]) for n, e in enumerate(data["examples"])]
+    assert len(set(held_out_groups(data))) == 4
+    data["by_family"] = True
+    groups = held_out_groups(data)
+    assert set(groups) == {"emotion_everyday_zh", "en"}
+    for train, test in folds_of(list(range(120)), groups, 2):
+        assert not {groups[i] for i in train} & {groups[i] for i in test}
 
 
 def test_run_reports_each_encoder_weight_for_every_head() -> None:
