@@ -46,7 +46,7 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     if data["vectors"] is None:
         raise SystemExit("error: the model has no sentence encoder features (alias `use`)")
     matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["vectors"])]).tocsr()
-    files = held_out_groups(data)
+    groups = held_out_groups(data)
     fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
     per_kind: Dict[str, Dict[str, Any]] = {}
     calm_rows = np.array([e[1].startswith("complain_") and not e[4] for e in examples])
@@ -64,7 +64,7 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
                         for w, rows in sources), np.zeros(len(examples), dtype=np.float32))
 
         extra = evidence if sources else None
-        for beta, (calibration, p) in on_unseen_files(c, matrix, labels, files, folds, betas, extra).items():
+        for beta, (calibration, p) in on_unseen_files(c, matrix, labels, groups, folds, betas, extra).items():
             fired = p >= calibration.threshold
             fires[beta][kind] = fired
             tp = int((fired & (labels == 1)).sum())
