@@ -95,11 +95,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--model", type=Path, help="model archive (default: the trained models/shop.tar.gz)")
     parser.add_argument("--plot", type=Path, default=PLOT, help=f"where to draw the diagram (default {PLOT})")
     args = parser.parse_args(argv)
-    from tools.train import model_path
+    from tools.train import trained_model
 
-    model = args.model or Path(model_path())
-    if not model.exists():
-        print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
+    model = trained_model(args.model)
+    if model is None:
         return 2
     report = figures(model)
     if not report.get("complaint"):

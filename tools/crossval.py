@@ -54,7 +54,6 @@ import argparse
 import asyncio
 import json
 import re
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Type
@@ -399,12 +398,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--anger-budget", type=float, default=0.03,
                         help="the share of calm complaints that may be handed off for anger (default 0.03)")
     args = parser.parse_args(argv)
-    from tools.train import model_path
+    from tools.train import trained_model
 
-    model = args.model or Path(model_path())
+    model = trained_model(args.model)
     naive_bayes = emotion_naive_bayes() if args.naive_bayes is None else bool(args.naive_bayes)
-    if not model.exists():
-        print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
+    if model is None:
         return 2
     data = collect_cached(model)
     data["by_family"] = args.by_family

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -300,13 +299,12 @@ def main(argv: list[str]) -> int:
     if not rows:
         print("error: no rows to score", file=sys.stderr)
         return 2
-    from tools.train import model_path
+    from tools.train import trained_model
 
-    model = args.model or model_path()
-    if not os.path.exists(model):
-        print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
+    model = trained_model(args.model)
+    if model is None:
         return 2
-    predictions = asyncio.run(ModelParser(model).predict([row["text"] for row in rows]))
+    predictions = asyncio.run(ModelParser(str(model)).predict([row["text"] for row in rows]))
     if args.predictions:
         Path(args.predictions).parent.mkdir(parents=True, exist_ok=True)
         with open(args.predictions, "w", encoding="utf-8") as out:

@@ -44,6 +44,16 @@ def model_path() -> str:
     return str(load().model_dir / f"{MODEL_NAME}.tar.gz")
 
 
+def trained_model(given: Optional[Path | str] = None) -> Optional[Path]:
+    """The archive a measuring tool reads (the one given, else the trained one), or None once the
+    person has been told to train: every tool says it the same way and exits with 2."""
+    model = Path(given or model_path())
+    if model.exists():
+        return model
+    print(f"error: no model at {model}; run `make train` first", file=sys.stderr)
+    return None
+
+
 def stamp_path(model: Path) -> Path:
     return model.with_name(model.name + ".stamp")
 

@@ -170,3 +170,11 @@ def test_spacy_pipeline_is_not_rebuilt_for_new_file_times(tmp_path: Path) -> Non
     assert not spacy_build.up_to_date(output, patterns)
     spacy_build.build(output, patterns=patterns)
     assert spacy_build.up_to_date(output, patterns)
+
+
+def test_a_measuring_tool_without_a_model_is_told_to_train(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "shop.tar.gz"
+    assert train.trained_model(missing) is None
+    assert f"error: no model at {missing}; run `make train` first" in capsys.readouterr().err
+    missing.write_bytes(b"archive")
+    assert train.trained_model(str(missing)) == missing

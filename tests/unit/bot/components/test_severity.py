@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from rasa.engine.graph import GraphComponent
-from rasa.shared.nlu.constants import INTENT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 
-from bot.components.emotion import COMPLAINT_KEY, EMOTION_KEY
+from bot.components.emotion import COMPLAINT_CUTOFF_KEY, COMPLAINT_KEY, EMOTION_KEY
 from bot.components.risk import RISKS_KEY
+from bot.components.severity import SeverityGrader
 from tests.unit.bot.components.pipeline import FULL, NGRAMS, SEVERITY, TOKENIZER, parse, process, train_and_load
 
 
@@ -119,3 +120,46 @@ def test_the_lexicon_still_counts_where_the_message_is_not_understood(tmp_path: 
     worried = graded_with(tmp_path, "冒烟了怎么退货", "query_return_policy", "anxiety",
                           [{"kind": "safety_health", "terms": ["冒烟"]}])
     assert worried["severity"]["level"] == "severe"
+
+
+def vetoed_with(tmp_path: Path, emotion: str, risks: list[dict[str, Any]], score: float = 0.1,
+                calibrated: bool = True, veto: float = 0.35) -> dict[str, Any]:
+    """A positive review the intent model filed under complain_delivery (praise second), with the
+    complaint head's calibrated probability `score` and the emotion and risks set by hand."""
+    *upstream, severity = train_and_load(tmp_path, [TOKENIZER, NGRAMS, (SeverityGrader, {
+        "featurizers": ["ngrams"], "complaint_veto": veto})])
+    message = process(upstream, "送餐很快，汤也很好喝")
+    message.set(INTENT, {"name": "complain_delivery", "confidence": 0.6}, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [{"name": "complain_delivery", "confidence": 0.6},
+                                     {"name": "praise", "confidence": 0.3}], add_to_output=True)
+    message.set(EMOTION_KEY, {"name": emotion, "confidence": 0.8}, add_to_output=True)
+    message.set(COMPLAINT_KEY, score, add_to_output=True)
+    if calibrated:
+        message.set(COMPLAINT_CUTOFF_KEY, 0.68)
+    message.set(RISKS_KEY, risks, add_to_output=True)
+    severity.process([message])
+    return json.loads(json.dumps(message.as_dict(only_output_properties=True)))
+
+
+def test_a_complaint_intent_the_complaint_head_doubts_in_a_happy_message_is_answered_as_praise(
+        tmp_path: Path) -> None:
+    result = vetoed_with(tmp_path, "joy", [])
+    assert result["intent"] == {"name": "praise", "confidence": 0.3, "overrides": "complain_delivery"}
+    assert result["complaint"] is False
+    assert result["severity"] == {"level": "none", "reasons": []}
+    assert (result["handoff"], result["route"]["action"]) == (False, "answer")
+
+
+def test_an_upset_or_risky_customer_keeps_the_complaint_whatever_the_head_says(tmp_path: Path) -> None:
+    upset = vetoed_with(tmp_path, "anger", [])
+    assert upset["intent"]["name"] == "complain_delivery" and upset["complaint"] is True
+    risky = vetoed_with(tmp_path, "neutral", [{"kind": "safety_health", "terms": ["漏电"]}])
+    assert risky["intent"]["name"] == "complain_delivery" and risky["complaint"] is True
+    assert risky["severity"]["level"] == "severe" and risky["handoff"] is True
+
+
+def test_the_veto_needs_a_calibrated_doubt(tmp_path: Path) -> None:
+    """A believed complaint, an uncalibrated score (no probability) or the veto turned off keep the intent."""
+    assert vetoed_with(tmp_path, "neutral", [], score=0.5)["complaint"] is True
+    assert vetoed_with(tmp_path, "neutral", [], calibrated=False)["intent"]["name"] == "complain_delivery"
+    assert vetoed_with(tmp_path, "neutral", [], veto=0.0)["severity"]["level"] != "none"
