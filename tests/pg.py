@@ -11,7 +11,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import psycopg2
+
+from tools.stack import free_port
 
 CANDIDATE_BINS = ("/usr/lib/postgresql/15/bin",)
 DATABASE = "shop"
@@ -36,12 +37,6 @@ def find_bin() -> Path:
         "PostgreSQL server binaries (initdb, postgres) not found in PG_BIN, "
         f"{', '.join(CANDIDATE_BINS)} or PATH: install them (apt-get install postgresql-15) or set PG_BIN"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _server_user() -> Optional[pwd.struct_passwd]:

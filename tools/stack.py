@@ -16,6 +16,7 @@ tokens, are 0600.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -40,10 +41,37 @@ RASA = str(Path(PY).with_name("rasa"))  # the plain CLI (training, the baseline 
 NAMES = ("redis", "actions", "rasa", "handoff")  # start order; stopped in reverse
 
 
+_GIVEN: set[int] = set()  # ports this process handed out, so two stacks of one test run never share one
+
+
+def ephemeral_floor() -> int:
+    """The lowest port the kernel picks by itself (for outgoing connections and bind to 0)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing is bound to, for a child that will listen on it a little later, chosen below
+    the kernel's ephemeral range. Why: a port from bind(0) is one the kernel also gives to outgoing
+    connections, and a child that binds it seconds later can find a long-lived client connection
+    sitting on it (seen in CI: the handoff service restarted ten times on "Address already in
+    use" while a connection held its port). Ports below the range are only ever taken on purpose."""
+    floor = ephemeral_floor()
+    chooser = random.SystemRandom()
+    for _ in range(500):
+        port = chooser.randrange(max(1024, floor - 12000), floor)
+        if port in _GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("", port))  # every interface: a listener on 127.0.0.1 alone also blocks it
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
+    raise RuntimeError(f"no free port below {floor}")
 
 
 def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen[bytes]] = None,

@@ -36,7 +36,7 @@ browser, open_console = test_console.browser, test_console.open_console  # the c
 
 # Measured on the trained model before writing this test: Rasa's fallback (confidence 0.30, top-2
 # margin 0.06). A shipping question in words the training data does not have.
-MISUNDERSTOOD = "can my grandma pick up the parcel with her own id card"
+MISUNDERSTOOD = "can my grandpa collect the box using his pension card"
 LABEL = "query_shipping"
 ASK = "can i please talk to a real person, it's urgent"
 

@@ -3,7 +3,6 @@ which is where the body limit is enforced), called with no token, a wrong one, t
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -13,6 +12,7 @@ from sanic import Sanic
 
 from actions.server import build, main
 from core.settings import load
+from tools.stack import free_port
 
 Sanic.test_mode = True  # several apps named "rasa_sdk" in one test process
 
@@ -21,12 +21,6 @@ CALL = {"next_action": "action_ask_rating", "sender_id": "rest:alice", "version"
         "tracker": {"sender_id": "rest:alice", "slots": {"case_id": "C-1", "language": "en"},
                     "latest_message": {"text": "hi", "intent": {}, "entities": []}, "events": [],
                     "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture()
