@@ -15,11 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Optional
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tools.stack import free_port
 
 
 def _alive(port: int) -> bool:
@@ -35,7 +31,7 @@ class RedisServer:
     """`with RedisServer() as server: redis.Redis.from_url(server.url)`."""
 
     def __init__(self, port: Optional[int] = None, executable: Optional[str] = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.executable = executable or shutil.which("redis-server") or "/usr/bin/redis-server"
         self.dir = Path(tempfile.mkdtemp(prefix="redis-test-"))
         self.proc: Optional[subprocess.Popen[bytes]] = None

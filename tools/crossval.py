@@ -431,10 +431,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     written = RESULTS.with_name("crossval_anger.json") if args.anger else \
         RESULTS.with_name("crossval_risk.json") if args.risk else \
         RESULTS.with_name("crossval_complaint.json") if args.complaint else RESULTS
-    written.parent.mkdir(parents=True, exist_ok=True)
-    written.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"written: {written}")
+    write_results(written, results)
     return 0
+
+
+def write_results(path: Path, results: Dict[str, Any]) -> None:
+    """The comparison's figures as JSON for the docs, and where they went."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written: {path}")
 
 
 if __name__ == "__main__":

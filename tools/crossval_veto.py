@@ -18,7 +18,6 @@ F1 is what the dev sets score).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -28,7 +27,16 @@ import scipy.sparse
 
 from core.settings import ROOT
 from core.vocabulary import NEGATIVE_EMOTIONS
-from tools.crossval import collect_cached, configured, folds_of, head_rows, held_out_groups, learner, on_unseen_files
+from tools.crossval import (
+    collect_cached,
+    configured,
+    folds_of,
+    head_rows,
+    held_out_groups,
+    learner,
+    on_unseen_files,
+    write_results,
+)
 
 VETO_GRID = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 RESULTS = ROOT / "results" / "crossval_veto.json"
@@ -130,10 +138,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("error: the model has no sentence encoder features (alias `use`)", file=sys.stderr)
         return 2
     data["by_family"] = True
-    results = veto_choice(data, args.complaint_C)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"written: {RESULTS}")
+    write_results(RESULTS, veto_choice(data, args.complaint_C))
     return 0
 
 

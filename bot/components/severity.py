@@ -110,16 +110,20 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
         """The vetoed message's intent: the best-ranked one that is not a complaint (praise for the
         review above, a question for "where is my parcel"), so the dialogue answers what was said;
         the parse keeps the complaint intent it overrides."""
-        previous = message.get(INTENT) or {}
         for entry in message.get(INTENT_RANKING_KEY) or []:
             name = str(entry.get(INTENT_NAME_KEY) or "")
             if name and not name.startswith("complain_"):
-                message.set(INTENT, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: float(entry.get(
-                    PREDICTED_CONFIDENCE_KEY) or 0.0), "overrides": previous.get(INTENT_NAME_KEY)}, add_to_output=True)
-                return name
-        message.set(INTENT, {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 0.0,
+                return SeverityGrader._override(message, name, float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+        return SeverityGrader._override(message, "nlu_fallback", 0.0)
+
+    @staticmethod
+    def _override(message: Message, intent: str, confidence: float) -> str:
+        """Puts `intent` in the parse in place of the classifier's, which it names as `overrides`
+        (both overrides, to and from a complaint, are recorded the same way for trainers)."""
+        previous = message.get(INTENT) or {}
+        message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence,
                              "overrides": previous.get(INTENT_NAME_KEY)}, add_to_output=True)
-        return "nlu_fallback"
+        return intent
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -139,11 +143,7 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
             if not complaint and intent in NON_TASK and worded:
                 complaint = True
                 if self._config["override_intent"]:
-                    previous = message.get(INTENT) or {}
-                    intent = "complain_general"
-                    message.set(INTENT, {INTENT_NAME_KEY: intent,
-                                         PREDICTED_CONFIDENCE_KEY: float(score),
-                                         "overrides": previous.get(INTENT_NAME_KEY)}, add_to_output=True)
+                    intent = self._override(message, "complain_general", float(score))
             # Risk raises the level of a complaint (SPEC section 3), not of "my lawyer friend
             # recommended you, how long is delivery": the lexicon counts unless the message is
             # understood as a calm question, thanks or praise that does not read as a complaint
