@@ -165,20 +165,32 @@ def family(name: str) -> str:
     return stem
 
 
-def held_out_groups(data: Dict[str, Any]) -> List[str]:
+# The group of the examples that every fold trains on and none scores (`--score-without`).
+ALWAYS_TRAINED = "<always trained>"
+
+
+def held_out_groups(data: Dict[str, Any], unscored: frozenset[str] = frozenset()) -> List[str]:
     """Per example, what a grouped fold keeps on one side: its file, or its file's family when the
-    run holds out families (`data["by_family"]`, set by `--by-family`)."""
+    run holds out families (`data["by_family"]`, set by `--by-family`). Examples of the files in
+    `unscored` get `ALWAYS_TRAINED`: a run with a new training file then splits the other files into
+    the very folds the run without it used, so the two differ by the file alone (stop 34: as a
+    family of its own, a new file reshuffled which families GroupKFold trained together)."""
     files = [str(e[3]) for e in data["examples"]]
-    return [family(f) for f in files] if data.get("by_family") else files
+    groups = [family(f) for f in files] if data.get("by_family") else files
+    return [ALWAYS_TRAINED if f in unscored else g for f, g in zip(files, groups, strict=True)]
 
 
 def folds_of(labels: List[Any], groups: Optional[List[str]], folds: int) -> List[tuple[np.ndarray, np.ndarray]]:
-    """Stratified random folds, or folds that keep every training file on one side."""
+    """Stratified random folds, or folds that keep every training file on one side; rows of group
+    `ALWAYS_TRAINED` are in every fold's training side and no fold's held-out side."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
     if groups is None:
         return list(StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels))
-    return list(GroupKFold(folds).split(np.zeros(len(labels)), labels, groups))
+    pinned = np.array([g == ALWAYS_TRAINED for g in groups], dtype=bool)
+    rest = np.flatnonzero(~pinned)
+    split = GroupKFold(folds).split(np.zeros(len(rest)), [labels[i] for i in rest], [groups[i] for i in rest])
+    return [(np.sort(np.concatenate([rest[train], np.flatnonzero(pinned)])), rest[test]) for train, test in split]
 
 
 def head_rows(data: Dict[str, Any], lexicon_weight: float, encoder_weight: Optional[float],
@@ -267,7 +279,7 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
     result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "by_file_folds": folds, "naive_bayes": naive_bayes,
                               "betas": {}}
     fit = learner(c, "decision_function", naive_bayes, data)
-    groups = held_out_groups(data)
+    groups = held_out_groups(data, unscored)
     for beta, (calibration, p) in on_unseen_files(c, matrix, labels, groups, folds, betas, fit=fit).items():
         row: Dict[str, Any] = {"threshold": calibration.threshold}
         for name, mask in (("all", counted), ("reviews", reviews)):
@@ -306,11 +318,12 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
                                "emotion_examples": len(labelled), "emotion": [], "complaint": [], "intent": []}
     if encoder_weights and data["vectors"] is None:
         raise SystemExit("error: the model has no sentence encoder features (alias `use`) to weigh")
-    groups = held_out_groups(data)
+    groups = held_out_groups(data, unscored)
     emotion_splits = folds_of(emotions, [groups[i] for i in labelled] if by_file else None, folds)
     counted = [j for j, i in enumerate(labelled) if files[i] not in unscored]
     everyday = [j for j in counted if files[labelled[j]].startswith("emotion_everyday")]
     complaint_splits = folds_of(complaints, groups if by_file else None, folds)
+    complaint_counted = np.array([f not in unscored for f in files], dtype=bool)
     choices: List[Optional[float]] = [None] if not encoder_weights else list(encoder_weights)
     for encoder in choices:
         dense = [] if not encoder else [scipy.sparse.csr_matrix(encoder * data["vectors"])]
@@ -325,7 +338,8 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
             for train, test in folds_of(list(target), list(np.asarray(groups)[learn]) if by_file else None, folds):
                 model = LinearSVC(C=2.0, random_state=42).fit(matrix[train], target[train])
                 predicted[test] = model.predict(matrix[test])
-            accuracy = float(np.mean(predicted == target))
+            scored = np.array([f not in unscored for f in np.asarray(files)[learn]], dtype=bool)
+            accuracy = float(np.mean(predicted[scored] == target[scored]))
             results["intent"].append({"encoder_weight": encoder, "accuracy": round(accuracy, 4)})
             print(f"intent    {tag} accuracy {accuracy:.4f}", flush=True)
         for weight in weights:
@@ -348,7 +362,7 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
             for c in complaint_cs:
                 scores = out_of_fold(learner(c, "decision_function", naive_bayes, data), matrix, complaints,
                                      splits=complaint_splits)
-                calibration = calibrate(scores, complaints, 1.0)
+                calibration = calibrate(scores[complaint_counted], np.asarray(complaints)[complaint_counted], 1.0)
                 results["complaint"].append({"C": c, "lexicon_weight": weight, "encoder_weight": encoder,
                                              "f1": calibration.f_beta, "precision": calibration.precision,
                                              "recall": calibration.recall, "brier": calibration.brier})

@@ -46,7 +46,8 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     if data["vectors"] is None:
         raise SystemExit("error: the model has no sentence encoder features (alias `use`)")
     matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["vectors"])]).tocsr()
-    groups = held_out_groups(data)
+    groups = held_out_groups(data, unscored)
+    counted = np.array([e[3] not in unscored for e in examples], dtype=bool)
     fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
     per_kind: Dict[str, Dict[str, Any]] = {}
     calm_rows = np.array([e[1].startswith("complain_") and not e[4] for e in examples])
@@ -67,10 +68,10 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
         for beta, (calibration, p) in on_unseen_files(c, matrix, labels, groups, folds, betas, extra).items():
             fired = p >= calibration.threshold
             fires[beta][kind] = fired
-            tp = int((fired & (labels == 1)).sum())
+            tp = int((fired & (labels == 1) & counted).sum())
             per_kind[kind][str(beta)] = {"threshold": calibration.threshold,
-                                         "precision": round(tp / max(int(fired.sum()), 1), 4),
-                                         "recall": round(tp / max(int(labels.sum()), 1), 4)}
+                                         "precision": round(tp / max(int((fired & counted).sum()), 1), 4),
+                                         "recall": round(tp / max(int((labels.astype(bool) & counted).sum()), 1), 4)}
         print(f"risk {kind}: {int(labels.sum())} positives, {time.perf_counter() - start:.0f} s; " + "; ".join(
             f"beta {b}: threshold {v['threshold']:.2f} P {v['precision']:.3f} R {v['recall']:.3f}"
             for b, v in ((b, per_kind[kind][str(b)]) for b in betas)), flush=True)

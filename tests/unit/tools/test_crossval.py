@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
-from tools.crossval import complaint_choice, family, folds_of, held_out_groups, run
+from tools.crossval import ALWAYS_TRAINED, complaint_choice, family, folds_of, held_out_groups, run
 from tools.crossval_risk import risk_choice, risk_neighbour_weights
 
 
@@ -53,6 +53,22 @@ def test_folds_by_family_keep_sibling_files_on_one_side() -> None:
     assert set(groups) == {"emotion_everyday_zh", "en"}
     for train, test in folds_of(list(range(120)), groups, 2):
         assert not {groups[i] for i in train} & {groups[i] for i in test}
+
+
+def test_a_new_file_is_trained_in_every_fold_and_leaves_the_other_folds_as_they_were() -> None:
+    """`--score-without`: the run with a new file must hold out the very folds the run without it
+    did, or the comparison measures a reshuffle of families rather than the file."""
+    data = synthetic()
+    data["by_family"] = True
+    data["examples"] = [(*e[:3], f"fam{n % 5}.yml", *e[4:]) for n, e in enumerate(data["examples"])]
+    without = folds_of(list(range(96)), held_out_groups({**data, "examples": data["examples"][:96]}), 3)
+    groups = held_out_groups({**data, "examples": data["examples"][:96] + [
+        (*e[:3], "new_file.yml", *e[4:]) for e in data["examples"][96:]]}, frozenset({"new_file.yml"}))
+    assert groups[96:] == [ALWAYS_TRAINED] * 24
+    with_new = folds_of(list(range(120)), groups, 3)
+    for (train, test), (train_before, test_before) in zip(with_new, without, strict=True):
+        assert list(test) == list(test_before)
+        assert list(train) == list(train_before) + list(range(96, 120))
 
 
 def test_run_reports_each_encoder_weight_for_every_head() -> None:
@@ -123,11 +139,11 @@ def test_examples_of_unscored_files_are_trained_on_but_not_counted() -> None:
     """A model with a new training file is compared on the examples both models had: the new
     file's paraphrases and complaints leave the counts, the rest stay."""
     data = synthetic()
-    result = risk_choice(data, c=1.0, betas=(1.0,), folds=3, unscored=frozenset({"file0.yml"}))
+    result = risk_choice(data, c=1.0, betas=(1.0,), folds=2, unscored=frozenset({"file0.yml"}))
     assert result["paraphrases"] == 10 and result["calm_complaints"] == 20
     data["examples"] = [(*e[:3], "reviews_zh.yml" if i % 3 == 0 else e[3], *e[4:])
                         for i, e in enumerate(data["examples"])]
-    unscored = complaint_choice(data, c=1.0, weight=0.2, betas=(1.0,), folds=3,
+    unscored = complaint_choice(data, c=1.0, weight=0.2, betas=(1.0,), folds=2,
                                 unscored=frozenset({"reviews_zh.yml"}))
     assert unscored["betas"]["1.0"]["reviews"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}  # none counted
     assert unscored["betas"]["1.0"]["all"]["f1"] == 1.0
