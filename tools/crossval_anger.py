@@ -16,7 +16,8 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from core.settings import ROOT
-from tools.crossval import configured, folds_of, head_rows, held_out_groups, learner
+from tools.crossval import configured, head_rows, learner
+from tools.crossval_folds import folds_of, held_out_groups
 
 ANGER_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 

@@ -16,7 +16,8 @@ import numpy as np
 import scipy.sparse
 
 from core.settings import ROOT
-from tools.crossval import configured, held_out_groups, on_unseen_files
+from tools.crossval import configured, on_unseen_files
+from tools.crossval_folds import held_out_groups
 
 if TYPE_CHECKING:
     from bot.components.calibration import Splits

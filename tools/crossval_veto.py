@@ -27,16 +27,8 @@ import scipy.sparse
 
 from core.settings import ROOT
 from core.vocabulary import NEGATIVE_EMOTIONS
-from tools.crossval import (
-    collect_cached,
-    configured,
-    folds_of,
-    head_rows,
-    held_out_groups,
-    learner,
-    on_unseen_files,
-    write_results,
-)
+from tools.crossval import collect_cached, configured, head_rows, learner, on_unseen_files, write_results
+from tools.crossval_folds import folds_of, held_out_groups
 
 VETO_GRID = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 RESULTS = ROOT / "results" / "crossval_veto.json"
