@@ -61,7 +61,7 @@ import numpy as np
 import scipy.sparse
 
 from core.settings import ROOT
-from tools.crossval_folds import folds_of, held_out_groups
+from tools.crossval_folds import folds_of, held_out_groups, scored_rows
 
 if TYPE_CHECKING:
     from rasa.engine.graph import GraphComponent
@@ -230,7 +230,7 @@ def complaint_choice(data: Dict[str, Any], c: float, weight: float, betas: tuple
     matrix = head_rows(data, weight, 1.0, polarity=True)
     labels = np.array([int(e[1].startswith("complain_")) for e in examples])
     files = [e[3] for e in examples]
-    counted = np.array([f not in unscored for f in files])
+    counted = scored_rows(data, unscored)
     reviews = counted & np.array([f.startswith("reviews_") or f == "zh_food_reviews.yml" for f in files])
     result: Dict[str, Any] = {"C": c, "lexicon_weight": weight, "by_file_folds": folds, "naive_bayes": naive_bayes,
                               "betas": {}}
@@ -276,10 +276,10 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
         raise SystemExit("error: the model has no sentence encoder features (alias `use`) to weigh")
     groups = held_out_groups(data, unscored)
     emotion_splits = folds_of(emotions, [groups[i] for i in labelled] if by_file else None, folds)
-    counted = [j for j, i in enumerate(labelled) if files[i] not in unscored]
+    scored = scored_rows(data, unscored)
+    counted = [j for j, i in enumerate(labelled) if scored[i]]
     everyday = [j for j in counted if files[labelled[j]].startswith("emotion_everyday")]
     complaint_splits = folds_of(complaints, groups if by_file else None, folds)
-    complaint_counted = np.array([f not in unscored for f in files], dtype=bool)
     choices: List[Optional[float]] = [None] if not encoder_weights else list(encoder_weights)
     for encoder in choices:
         dense = [] if not encoder else [scipy.sparse.csr_matrix(encoder * data["vectors"])]
@@ -294,8 +294,7 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
             for train, test in folds_of(list(target), list(np.asarray(groups)[learn]) if by_file else None, folds):
                 model = LinearSVC(C=2.0, random_state=42).fit(matrix[train], target[train])
                 predicted[test] = model.predict(matrix[test])
-            scored = np.array([f not in unscored for f in np.asarray(files)[learn]], dtype=bool)
-            accuracy = float(np.mean(predicted[scored] == target[scored]))
+            accuracy = float(np.mean(predicted[scored[learn]] == target[scored[learn]]))
             results["intent"].append({"encoder_weight": encoder, "accuracy": round(accuracy, 4)})
             print(f"intent    {tag} accuracy {accuracy:.4f}", flush=True)
         for weight in weights:
@@ -318,7 +317,7 @@ def run(data: Dict[str, Any], cs: List[float], weights: List[float], complaint_c
             for c in complaint_cs:
                 scores = out_of_fold(learner(c, "decision_function", naive_bayes, data), matrix, complaints,
                                      splits=complaint_splits)
-                calibration = calibrate(scores[complaint_counted], np.asarray(complaints)[complaint_counted], 1.0)
+                calibration = calibrate(scores[scored], np.asarray(complaints)[scored], 1.0)
                 results["complaint"].append({"C": c, "lexicon_weight": weight, "encoder_weight": encoder,
                                              "f1": calibration.f_beta, "precision": calibration.precision,
                                              "recall": calibration.recall, "brier": calibration.brier})

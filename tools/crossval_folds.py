@@ -40,6 +40,12 @@ def held_out_groups(data: Dict[str, Any], unscored: frozenset[str] = frozenset()
     return [ALWAYS_TRAINED if f in unscored else g for f, g in zip(files, groups, strict=True)]
 
 
+def scored_rows(data: Dict[str, Any], unscored: frozenset[str]) -> np.ndarray:
+    """Per example, whether a comparison counts it: not when its file is in `unscored` (the one
+    mask every figure of a `--score-without` run is taken over)."""
+    return np.array([str(e[3]) not in unscored for e in data["examples"]], dtype=bool)
+
+
 def folds_of(labels: List[Any], groups: Optional[List[str]], folds: int) -> List[tuple[np.ndarray, np.ndarray]]:
     """Stratified random folds, or folds that keep every training file on one side; rows of group
     `ALWAYS_TRAINED` are in every fold's training side and no fold's held-out side."""
@@ -48,6 +54,6 @@ def folds_of(labels: List[Any], groups: Optional[List[str]], folds: int) -> List
     if groups is None:
         return list(StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels))
     pinned = np.array([g == ALWAYS_TRAINED for g in groups], dtype=bool)
-    rest = np.flatnonzero(~pinned)
+    rest, always = np.flatnonzero(~pinned), np.flatnonzero(pinned)
     split = GroupKFold(folds).split(np.zeros(len(rest)), [labels[i] for i in rest], [groups[i] for i in rest])
-    return [(np.sort(np.concatenate([rest[train], np.flatnonzero(pinned)])), rest[test]) for train, test in split]
+    return [(np.sort(np.concatenate([rest[train], always])), rest[test]) for train, test in split]

@@ -17,7 +17,7 @@ import scipy.sparse
 
 from core.settings import ROOT
 from tools.crossval import configured, on_unseen_files
-from tools.crossval_folds import held_out_groups
+from tools.crossval_folds import held_out_groups, scored_rows
 
 if TYPE_CHECKING:
     from bot.components.calibration import Splits
@@ -48,7 +48,7 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
         raise SystemExit("error: the model has no sentence encoder features (alias `use`)")
     matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(weight * data["vectors"])]).tocsr()
     groups = held_out_groups(data, unscored)
-    counted = np.array([e[3] not in unscored for e in examples], dtype=bool)
+    counted = scored_rows(data, unscored)
     fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
     per_kind: Dict[str, Dict[str, Any]] = {}
     calm_rows = np.array([e[1].startswith("complain_") and not e[4] for e in examples])
@@ -56,12 +56,13 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
                if w]
     for kind in LEARNED:
         labels = np.array([int(kind in e[4]) for e in examples])
+        positive = labels.astype(bool)
         if labels.sum() < 10:
             continue
         start = time.perf_counter()
         per_kind[kind] = {"positives": int(labels.sum())}
 
-        def evidence(splits: Splits, positives: np.ndarray = labels.astype(bool)) -> np.ndarray:
+        def evidence(splits: Splits, positives: np.ndarray = positive) -> np.ndarray:
             return sum((w * nearest.out_of_fold(rows, positives, calm_rows, splits, neighbours)
                         for w, rows in sources), np.zeros(len(examples), dtype=np.float32))
 
@@ -69,14 +70,14 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
         for beta, (calibration, p) in on_unseen_files(c, matrix, labels, groups, folds, betas, extra).items():
             fired = p >= calibration.threshold
             fires[beta][kind] = fired
-            tp = int((fired & (labels == 1) & counted).sum())
+            tp = int((fired & positive & counted).sum())
             per_kind[kind][str(beta)] = {"threshold": calibration.threshold,
                                          "precision": round(tp / max(int((fired & counted).sum()), 1), 4),
-                                         "recall": round(tp / max(int((labels.astype(bool) & counted).sum()), 1), 4)}
+                                         "recall": round(tp / max(int((positive & counted).sum()), 1), 4)}
         print(f"risk {kind}: {int(labels.sum())} positives, {time.perf_counter() - start:.0f} s; " + "; ".join(
             f"beta {b}: threshold {v['threshold']:.2f} P {v['precision']:.3f} R {v['recall']:.3f}"
             for b, v in ((b, per_kind[kind][str(b)]) for b in betas)), flush=True)
-    scored = [i for i, e in enumerate(examples) if e[3] not in unscored]
+    scored = np.flatnonzero(counted).tolist()
     paraphrases = [i for i in scored if examples[i][5]]
     calm = [i for i in scored if calm_rows[i]]
     riskless = [i for i in scored if not examples[i][4]]
