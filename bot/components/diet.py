@@ -2,7 +2,7 @@
 
 The one change is which examples `train` sees (`bot.components.intent_data`): an example marked
 `intent_training: false` is there for the emotion and other heads, and DIET learning its intent
-moved held-out intent accuracy under its floor (stop 26, docs/emotion_severity.md). Everything
+moved held-out intent accuracy under its floor (stop 26, docs/emotion_choices.md). Everything
 else, including how the model is persisted and loaded, is DIET's own.
 """
 

@@ -183,7 +183,7 @@ class EmotionClassifier(PickledComponent[_Heads]):
         macro-F1 was 0.643 on n-grams alone and 0.669 / 0.672 / 0.669 / 0.664 with the vector at
         0.25 / 0.5 / 0.75 / 1. From 0.5 up, the held-out zh-Hant emotion file fell to its 0.85
         floor (0.850 at 0.5, 0.832 at 1); at 0.25 every language scored at least what the
-        n-gram head did (docs/emotion_severity.md)."""
+        n-gram head did (docs/emotion_severity.md, "A pretrained sentence encoder")."""
         sparse = sentence_features(message, featurizers or self._config["featurizers"])
         if sparse is None:
             return None

@@ -3,7 +3,7 @@
 Some examples are written for a head, not for the intents: everyday posts that teach the emotion
 head how people outside a service desk sound. Filed under an intent (Rasa needs one), they pulled
 held-out intent accuracy down when the intent classifiers learned them too (stop 26,
-docs/emotion_severity.md), so `metadata: {intent_training: false}` keeps an example away from
+docs/emotion_choices.md), so `metadata: {intent_training: false}` keeps an example away from
 both intent classifiers (`LinearIntentClassifier` and `ShopDIETClassifier`) while the emotion,
 complaint, risk and severity heads still read it.
 """

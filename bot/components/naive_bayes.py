@@ -9,7 +9,7 @@ smoothed over presence) gives the few words that tell the classes apart a head s
 regularisation then has to be argued out of. With whole training files held out
 (`python -m tools.crossval --naive-bayes`, stop 31): six-way emotion macro-F1 0.739 → 0.753, and
 the complaint head at its beta-0.5 threshold more precise and finding more, on all examples and on
-the review files alone (docs/emotion_severity.md, "Naive-Bayes-scaled n-grams").
+the review files alone (docs/emotion_choices.md, "Naive-Bayes-scaled n-grams").
 
 One-vs-rest scores are each fitted alone, so their softmax is far surer of itself than a
 multinomial head's (out of fold, nine in ten calm complaints the head called angry got anger at

@@ -7,7 +7,7 @@ kind's examples but close to a few of them. The mean similarity of the k nearest
 kind, minus that of the k nearest riskless complaints, carries such local evidence; added to the
 linear score (`RiskExtractor`, `neighbour_weight`) it found more of the severe paraphrases the
 lexicon misses and fired on fewer calm complaints, with whole training files held out
-(docs/emotion_severity.md, "Nearest neighbours for the risk kinds"). The negatives are the calm
+(docs/risk_choices.md, "Nearest neighbours for the risk kinds"). The negatives are the calm
 complaints only, not every riskless message: those are the look-alikes that decide a handoff,
 and a smaller table costs less per message.
 

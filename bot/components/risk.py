@@ -19,7 +19,7 @@ the sentence vectors (`bot.components.neighbours`): how close the message lies t
 training examples against the calm complaints. With `ngram_neighbour_weight` above 0, the same
 evidence over the n-gram rows is added too: the vector finds examples that mean the same, the
 n-grams ones that say it with the same words, and the two together found more paraphrases at
-every rate of calm complaints fired (docs/emotion_severity.md, "N-gram neighbours"). Both are
+every rate of calm complaints fired (docs/risk_choices.md, "N-gram neighbours"). Both are
 added before calibration, out of fold as the linear score is, so the thresholds are chosen for
 the sum.
 """

@@ -97,7 +97,7 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
         complain_delivery; the head, which reads praise and blame, is the better judge of whether it
         is a complaint at all. Upset or risky messages keep their complaint whatever the head says,
         so severe and upset customers are never vetoed (chosen with families of training files held
-        out; docs/emotion_severity.md)."""
+        out; docs/emotion_choices.md)."""
         veto = float(self._config["complaint_veto"])
         cutoff = message.get(COMPLAINT_CUTOFF_KEY)
         if not veto or score is None or cutoff is None:  # an uncalibrated score is no probability
