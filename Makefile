@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup spacy train run nginx test lint typecheck validate unit stories evaluate evaluate-bitext \
         integration fuzz benchmark benchmark-emotion benchmark-cost benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean \
-        retrain models rollback calibration crossval
+        retrain models rollback calibration crossval lexicon-audit
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ evaluate: train ## score the held-out files; per-language gates (intent; emotion
 
 calibration: train ## the complaint, negative-feeling and risk thresholds chosen on held-out folds; draws docs/calibration.png
 	$(PY) -m tools.calibration
+
+lexicon-audit: setup ## training examples that teach a risk through the lexicon alone, non-complaints first (a word in another sense?)
+	$(PY) -m tools.lexicon_audit
 
 crossval: train ## k-fold cross-validation of the emotion and complaint heads' settings on the training data only
 	$(PY) -m tools.crossval

@@ -15,7 +15,11 @@ reloads the data, re-featurises it and repackages the model (about a minute and 
    inputs is rebuilt; that training takes its steps from the cache. A model without a stamp
    (trained before stamps existed) is trusted when the cache is complete.
 
-`--force` retrains everything and ignores the cache.
+`--force` retrains everything and ignores the cache. Use it after moving training examples
+without changing them: Rasa keys its cache by the examples sorted (`TrainingData.fingerprint`),
+so a step trained on another order is reused. At stop 36 examples were moved to the end of their
+files, trained, and put back: the next training took the intent classifiers of the moved order
+from the cache, and 7 of the 320 out-of-scope held-out questions differed from a fresh training's.
 """
 
 from __future__ import annotations

@@ -113,3 +113,37 @@ def test_unknown_kind_and_malformed_file_are_refused(tmp_path: Path) -> None:
 def test_evidence_names_the_words_in_the_customers_script() -> None:
     evidence = RiskMatcher.load().evidence("充電寶冒煙了，我要找律師")
     assert evidence == {"safety_health": ["冒煙"], "legal_threat": ["律師"]}
+
+
+@pytest.mark.parametrize(
+    "text, kind, is_risk",
+    [
+        # 假客服 (a fake agent) read across a holiday and the word 客服
+        ("中秋連假客服會回訊息嗎", "fraud_account", False),
+        ("今天放颱風假 客服有上班嗎", "fraud_account", False),
+        ("元旦放几天假 客服还在吗", "fraud_account", False),
+        ("国庆休假客服还回消息吗", "fraud_account", False),
+        ("有假客服打电话让我转账", "fraud_account", True),
+        # "leaked" for a liquid, "from another country" for a parcel
+        ("the cup leaked coffee all over my desk", "fraud_account", False),
+        ("oh, it's coming from another country? where exactly is my order", "fraud_account", False),
+        ("my card details were leaked", "fraud_account", True),
+        ("someone logged in from another country", "fraud_account", True),
+        # buying again is praise, asking again is not
+        ("回购第三次了，家里人都爱用", "repeat_contact", False),
+        ("回購第三次了 全家都愛用", "repeat_contact", False),
+        ("买了三次了，每次都很稳定，放心", "repeat_contact", False),
+        ("这是第三次打电话了，还是没人处理", "repeat_contact", True),
+        # no allergy and no blisters are praise
+        ("敏感肌用着也没有过敏 好评", "safety_health", False),
+        ("空氣清淨機效果很明顯 過敏好多了", "safety_health", False),
+        ("broke these shoes in on day one, zero blisters", "safety_health", False),
+        ("用了你们的面霜过敏了，脸又红又肿", "safety_health", True),
+        ("these shoes gave me blisters on both feet", "safety_health", True),
+    ],
+)
+def test_a_word_in_another_sense_is_no_risk_but_the_risk_itself_still_is(text: str, kind: str, is_risk: bool) -> None:
+    """Each `unless` phrase with a complaint that uses the same word as a risk: the customer who
+    asks whether the agents work over a holiday is not reporting a fake agent, the one who was
+    called by a fake agent is."""
+    assert (kind in risks(text)) is is_risk
