@@ -71,6 +71,13 @@ if TYPE_CHECKING:
 RESULTS = ROOT / "results" / "crossval.json"
 
 
+def training_nlu_files() -> List[Path]:
+    """The NLU files training reads, the trainers' review folder included, listed so that each can
+    be read on its own: a figure or an audit line can then say which file an example came from."""
+    folders = [ROOT / "nlu_data" / "nlu", ROOT / "nlu_data" / "review"]
+    return sorted(f for folder in folders if folder.is_dir() for f in folder.rglob("*.yml"))
+
+
 def collect(model: Path) -> Dict[str, Any]:
     """(text, intent, emotion) of every training example with the emotion head's two row parts."""
     from rasa.shared.nlu.training_data.loading import load_data
@@ -98,9 +105,7 @@ def collect(model: Path) -> Dict[str, Any]:
     emotion.EmotionClassifier.process = process
     examples = []
     matcher = RiskMatcher.load()
-    folders = [ROOT / "nlu_data" / "nlu", ROOT / "nlu_data" / "review"]
-    files = sorted(f for folder in folders if folder.is_dir() for f in folder.rglob("*.yml"))
-    for file in files:  # one file at a time, to know where each example was written
+    for file in training_nlu_files():  # one file at a time, to know where each example was written
         for message in load_data(str(file)).intent_examples:
             label = emotion.example_label(message, emotion.EMOTION_KEY)
             kinds = training_kinds(message, matcher)

@@ -10,7 +10,8 @@ This lists them for a trainer, non-complaints first, with the words that fired. 
 two fixes: `risk: none` in the example's metadata (this sentence is no risk), or an `unless:`
 phrase in nlu_data/lexicons/risk.yml (this phrase never is, in any message). Some are real risks
 told outside a complaint (不是我本人 answering "is this your order?"); those stay as they are.
-Reads no model and no dev set.
+It reads the NLU files training reads, the trainers' review folder included
+(`tools.crossval.training_nlu_files`), and no model and no dev set.
 
     python -m tools.lexicon_audit [--all]
 """
@@ -24,9 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from core.settings import DATA_DIR
-
-NLU = DATA_DIR / "nlu"
+from shop.risk import LEXICON, RiskMatcher
+from tools.crossval import training_nlu_files
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,14 @@ class Finding:
         return self.intent.startswith("complain_")
 
 
-def lexicon_only(files: Iterable[Path], lexicon: Optional[Path] = None) -> list[Finding]:
+def lexicon_only(files: Iterable[Path], lexicon: Path = LEXICON) -> list[Finding]:
     """Every example without a trainer's `risk:` label that the lexicon marks as a risk."""
     from rasa.shared.nlu.training_data.loading import load_data
 
     from bot.components.emotion import example_label
     from bot.components.risk import RISK_LABEL
-    from shop.risk import RiskMatcher
 
-    matcher = RiskMatcher.load(lexicon) if lexicon is not None else RiskMatcher.load()
+    matcher = RiskMatcher.load(lexicon)
     found = []
     for path in sorted(files):
         for message in load_data(str(path)).intent_examples:
@@ -85,9 +84,8 @@ def _row(finding: Finding) -> str:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--all", action="store_true", help="list the complaints too")
-    parser.add_argument("--nlu", type=Path, default=NLU, help="the folder of training files")
     args = parser.parse_args(argv)
-    print(report(lexicon_only(args.nlu.glob("*.yml")), show_all=args.all))
+    print(report(lexicon_only(training_nlu_files()), show_all=args.all))
     return 0
 
 
