@@ -41,7 +41,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from core.settings import ROOT, load
 from handoff.training.versions import archive_of, current_version, read_meta, registry_dir
-from tools import models, paired, spacy_build
+from tools import models, paired, spacy_build, training_order
 from tools.logfile import output_to, tail
 
 INTENT_FILES = ("tests/data/heldout_en.jsonl", "tests/data/heldout_zh_*.jsonl")
@@ -209,6 +209,8 @@ def train_candidate(data_dir: Path, out_dir: Path, log: Path, status: Status, ex
     spacy_build.build()
     started = time.monotonic()
     finished = threading.Event()
+    # Moved examples would get steps trained on their old order from Rasa's cache (tools/train.py).
+    order = training_order.read(training_order.files_under([data_dir, *extra]))
 
     def estimate() -> None:
         while not finished.wait(2.0):
@@ -225,11 +227,12 @@ def train_candidate(data_dir: Path, out_dir: Path, log: Path, status: Status, ex
             schema_cache.apply()  # the unchanged files skip Rasa's schema check (bot/schema_cache.py)
             result = train(domain=str(ROOT / "domain.yml"), config=str(ROOT / "config.yml"),
                            training_files=[str(data_dir), *(str(p) for p in extra)], output=str(out_dir),
-                           fixed_model_name="candidate")
+                           fixed_model_name="candidate", force_training=training_order.moved(order))
     finally:
         finished.set()
     if result.code != 0 or not result.model:
         raise RuntimeError(f"training failed (code {result.code}); the end of {log}:\n{tail(log)}")
+    training_order.record(order)
     return Path(result.model)
 
 

@@ -15,11 +15,14 @@ reloads the data, re-featurises it and repackages the model (about a minute and 
    inputs is rebuilt; that training takes its steps from the cache. A model without a stamp
    (trained before stamps existed) is trusted when the cache is complete.
 
-`--force` retrains everything and ignores the cache. Use it after moving training examples
-without changing them: Rasa keys its cache by the examples sorted (`TrainingData.fingerprint`),
-so a step trained on another order is reused. At stop 36 examples were moved to the end of their
-files, trained, and put back: the next training took the intent classifiers of the moved order
-from the cache, and 7 of the 320 out-of-scope held-out questions differed from a fresh training's.
+3. Rasa keys its cache by the examples sorted (`TrainingData.fingerprint`), so a step trained on
+   the same examples in another order would be reused. At stop 36 examples were moved to the end
+   of their files, trained, and put back: the next training took the intent classifiers of the
+   moved order from the cache, and 7 of the 320 out-of-scope held-out questions differed from a
+   fresh training's. `tools/training_order.py` records the order each training saw; when the
+   examples were moved since, the training is forced.
+
+`--force` retrains everything and ignores the cache.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from core.settings import ROOT, load
-from tools import spacy_build
+from tools import spacy_build, training_order
 from tools.logfile import output_to, tail
 
 MODEL_NAME = "shop"
@@ -42,6 +45,13 @@ MODEL_NAME = "shop"
 SOURCE_DIRS = ("bot", "shop", "core")
 DATA_FILES = ("config.yml", "domain.yml")
 DATA_DIR = "nlu_data"
+
+
+def training_files() -> list[Path]:
+    """The NLU files in the order training reads them (one definition, in `tools.crossval`)."""
+    from tools.crossval import training_nlu_files
+
+    return training_nlu_files()
 
 
 def model_path() -> str:
@@ -154,7 +164,13 @@ def main(argv: Optional[list[str]] = None) -> int:
                          training_files=[str(ROOT / DATA_DIR)], output=str(model.parent),
                          fixed_model_name=MODEL_NAME, **options)
 
-    if not args.force:
+    # Read before training, so a file edited meanwhile is not recorded as what the cache holds.
+    order = training_order.read(training_files())
+    force = args.force
+    if not force and training_order.moved(order):
+        print(f"training: {training_order.MOVED}")
+        force = True
+    if not force:
         dry = run(dry_run=True)
         reason = training_reason(dry.code, model.exists(),
                                  stamp.get("inputs") if stamp else None, inputs)
@@ -165,10 +181,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             return 0
         print(f"training: {reason}")
 
-    result = run(force_training=args.force)
+    result = run(force_training=force)
     if result.code != 0 or not result.model:
         print(f"training failed; the end of {log}:\n{tail(log)}", file=sys.stderr)
         return result.code or 1
+    training_order.record(order)
     write_stamp(Path(result.model), inputs)
     print(f"model: {result.model} ({time.monotonic() - started:.0f} s; Rasa's output in {log})")
     return 0

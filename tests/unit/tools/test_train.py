@@ -16,7 +16,7 @@ import pytest
 import rasa.model_training
 
 from core.settings import ROOT
-from tools import spacy_build, train
+from tools import spacy_build, train, training_order
 
 
 class FakeRasa:
@@ -41,11 +41,27 @@ class FakeRasa:
         return sum(1 for c in self.calls if c.get("dry_run"))
 
 
+NLU = """version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+    - hello
+    - 你好
+- intent: goodbye
+  examples:
+  - text: bye
+  - text: 再见
+"""
+
+
 @pytest.fixture()
 def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv(training_order.CACHE_ENV, str(tmp_path / "cache"))
     (tmp_path / "models").mkdir()
     monkeypatch.setattr(spacy_build, "build", lambda *a, **k: spacy_build.OUTPUT)
+    (tmp_path / "nlu.yml").write_text(NLU, encoding="utf-8")
+    monkeypatch.setattr(train, "training_files", lambda: [tmp_path / "nlu.yml"])
     yield tmp_path / "models"
 
 
@@ -126,6 +142,38 @@ def test_force_trains_without_asking(models: Path, monkeypatch: pytest.MonkeyPat
     rasa_train = fake(monkeypatch, dry_run_code=0)
     assert train.main(["--force"]) == 0
     assert rasa_train.dry_runs == 0 and rasa_train.calls[0]["force_training"] is True
+
+
+def test_moved_examples_retrain_every_step_although_the_cache_is_complete(
+        models: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Rasa's cache keys the data by its examples sorted: moved examples would get the steps
+    trained on the old order (stop 36). Moving them back after a training is a move too."""
+    fake(monkeypatch, dry_run_code=1)
+    train.main([])
+    nlu = models.parent / "nlu.yml"
+    nlu.write_text(NLU.replace("- hello\n    - 你好", "- 你好\n    - hello"), encoding="utf-8")
+    monkeypatch.setattr(train, "inputs_digest", lambda **_: "moved")
+    rasa_train = fake(monkeypatch, dry_run_code=0)  # Rasa: every step is in the cache
+    capsys.readouterr()
+    assert train.main([]) == 0
+    assert rasa_train.dry_runs == 0 and rasa_train.calls[0]["force_training"] is True
+    assert f"training: {training_order.MOVED}" in capsys.readouterr().out
+    nlu.write_text(NLU, encoding="utf-8")
+    monkeypatch.setattr(train, "inputs_digest", lambda **_: "original")
+    back = fake(monkeypatch, dry_run_code=0)
+    train.main([])
+    assert back.calls[0]["force_training"] is True
+
+
+def test_an_edit_that_keeps_the_order_uses_the_cache(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake(monkeypatch, dry_run_code=1)
+    train.main([])
+    nlu = models.parent / "nlu.yml"
+    nlu.write_text("# a trainer's comment\n" + NLU, encoding="utf-8")
+    monkeypatch.setattr(train, "inputs_digest", lambda **_: "commented")
+    rasa_train = fake(monkeypatch, dry_run_code=0)
+    train.main([])
+    assert rasa_train.dry_runs == 1 and rasa_train.calls[1]["force_training"] is False
 
 
 def test_inputs_digest_follows_content_not_file_times(tmp_path: Path) -> None:
