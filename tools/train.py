@@ -48,10 +48,9 @@ DATA_DIR = "nlu_data"
 
 
 def training_files() -> list[Path]:
-    """The NLU files in the order training reads them (one definition, in `tools.crossval`)."""
-    from tools.crossval import training_nlu_files
-
-    return training_nlu_files()
+    """The files of the folder Rasa is given, as `tools/retrain.py` lists its own
+    (`training_order.files_under`: only the files with NLU examples count)."""
+    return training_order.files_under([ROOT / DATA_DIR])
 
 
 def model_path() -> str:
