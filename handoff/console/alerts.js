@@ -3,8 +3,8 @@
 // owner and a response deadline, and are closed by a review (复盘). Every value from the server
 // is inserted as text (dom.js).
 
-import { fill, h, show, $ } from "./dom.js";
-import { label, t } from "./i18n.js";
+import { h, redraw, show, $ } from "./dom.js";
+import { label, lang, t } from "./i18n.js";
 import "./i18n_stats.js";
 import { cls, fmtClock, fmtNumber, sevChip } from "./format.js";
 
@@ -102,7 +102,7 @@ function item(a, actions) {
 export function renderAlerts(alerts, actions) {
   const focused = document.activeElement?.classList?.contains("review-note") ? document.activeElement : null;
   const keep = focused ? { id: focused.dataset.alertId, start: focused.selectionStart, end: focused.selectionEnd } : null;
-  fill($("#alert-list"), alerts.map((a) => item(a, actions)));
+  redraw($("#alert-list"), alerts, (a) => a.id, (a) => item(a, actions), lang());
   show($("#alerts-empty"), alerts.length === 0);
   if (keep) {
     const again = $(`#alert-list textarea.review-note[data-alert-id="${CSS.escape(keep.id)}"]`);

@@ -4,7 +4,7 @@
 
 import { renderAlerts as drawAlerts, forgetDraft, stillOpen } from "./alerts.js";
 import { Api, ApiError, TOKEN_KEY, caseUrl, randomId } from "./api.js";
-import { $, fill, h, show } from "./dom.js";
+import { $, fill, h, redraw, show } from "./dom.js";
 import { finalLabels, renderFinalLabels } from "./final_labels.js";
 import { cls, fmtClock, fmtSpan, parseTime, sevChip } from "./format.js";
 import { applyLabels, label, lang, loadSharedLabels, setLang, t } from "./i18n.js";
@@ -276,7 +276,7 @@ function tick() {
 // ---- lists --------------------------------------------------------------------------------
 
 function renderQueue() {
-  fill($("#queue-rows"), state.queue.map((row) => h("tr", {
+  redraw($("#queue-rows"), state.queue, (row) => row.id, (row) => h("tr", {
     class: ["queue-row", `sev-row-${cls(row.severity)}`],
     dataset: { caseId: row.id, position: row.position, priority: row.priority, severity: row.severity },
   },
@@ -293,7 +293,7 @@ function renderQueue() {
   h("td", {}, h("button", {
     type: "button", class: "claim primary small", dataset: { caseId: row.id },
     onclick: (event) => claim(row.id, event.currentTarget),
-  }, t("claim"))))));
+  }, t("claim")))), lang());
   show($("#queue-empty"), state.queue.length === 0);
   $("#agents-online").textContent = t("agentsOnline", { n: state.agentsOnline });
   tick();
@@ -301,14 +301,14 @@ function renderQueue() {
 
 function renderCases() {
   $("#cases-title").textContent = t(isSupervisor() ? "casesTitleAll" : "casesTitle");
-  fill($("#case-list"), state.cases.map((c) => h("li", {
+  redraw($("#case-list"), state.cases, (c) => c.id, (c) => h("li", {
     class: ["case-item", c.id === state.openId ? "current" : ""], dataset: { caseId: c.id, state: c.state },
   },
   h("div", { class: "case-item-head" }, caseLink(c.id), sevChip(c.severity),
     h("span", { class: "state-badge", dataset: { state: c.state } }, label("state", c.state)),
     h("span", { class: "muted small" }, label("category", c.category)),
     c.assigned_agent ? h("span", { class: "muted small" }, `· ${c.assigned_agent}`) : null),
-  c.summary ? h("div", { class: "case-item-summary" }, c.summary) : null)));
+  c.summary ? h("div", { class: "case-item-summary" }, c.summary) : null), [lang(), state.openId]);
   show($("#cases-empty"), state.cases.length === 0);
 }
 
@@ -317,11 +317,11 @@ function renderAlerts() {
 }
 
 function renderFollowUps() {
-  fill($("#followup-list"), state.followUps.map((f) => h("li", {
+  redraw($("#followup-list"), state.followUps, (f) => f.id, (f) => h("li", {
     class: ["followup-item", f.done_at ? "done" : ""], dataset: { followUpId: f.id, caseId: f.case_id },
   },
   caseLink(f.case_id), " ", h("span", { class: "muted small" }, `${t("due")} `), countdown(f.due_at),
-  f.note ? h("div", { class: "small" }, f.note) : null)));
+  f.note ? h("div", { class: "small" }, f.note) : null), lang());
   show($("#followups-empty"), state.followUps.length === 0);
   tick();
 }

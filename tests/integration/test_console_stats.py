@@ -362,23 +362,42 @@ def test_the_statistics_page_is_for_supervisors(stack: Stack, open_console: Call
     assert console.errors == []
 
 
+def open_warning(store: CaseStore, hours: int, **facts: Any) -> int:
+    """A volume warning written as the warning runner writes one, over the last `hours`; a new
+    alert even if the runner opened one for that category already."""
+    now = datetime.now(timezone.utc)
+    alert, opened = store.open_warning(WarningFacts(window_start=now - timedelta(hours=hours), window_end=now, **facts),
+                                       still_open=lambda _latest: False)
+    assert opened
+    return alert.id
+
+
 @pytest.fixture()
 def spike(stack: Stack) -> Iterator[int]:
-    """A severe spike warning about billing complaints, as the warning runner writes one."""
+    """A severe spike warning about billing complaints."""
     store = CaseStore(stack.settings().database_url)
-    now = datetime.now(timezone.utc)
-    alert, opened = store.open_warning(WarningFacts(
-        kind="volume_spike", category="complain_billing", level="severe", method="ears_c2", observed=21,
-        expected=2.4, threshold=7.35, window_start=now - timedelta(hours=1), window_end=now,
-        message=f"complain_billing: 21 complaints in the last hour, 2.4 expected {XSS}",
-        details={"note": XSS}, owner="值班主管 Wang", due_at=now + timedelta(minutes=30)),
-        still_open=lambda _latest: False)  # a new alert even if the runner opened one for billing already
+    alert_id = open_warning(
+        store, 1, kind="volume_spike", category="complain_billing", level="severe", method="ears_c2", observed=21,
+        expected=2.4, threshold=7.35, message=f"complain_billing: 21 complaints in the last hour, 2.4 expected {XSS}",
+        details={"note": XSS}, owner="值班主管 Wang", due_at=datetime.now(timezone.utc) + timedelta(minutes=30))
     store.engine.dispose()
-    assert opened
-    yield alert.id
+    yield alert_id
 
 
-def test_a_spike_warning_is_acknowledged_and_reviewed(stack: Stack, supervisor: Agent, spike: int,
+@pytest.fixture()
+def drift(stack: Stack) -> Iterator[int]:
+    """A second warning beside the spike, reviewed (closed) again when the test is done."""
+    store = CaseStore(stack.settings().database_url)
+    alert_id = open_warning(
+        store, 6, kind="volume_drift", category="complain_delivery", level="important", method="cusum", observed=9,
+        expected=5.0, threshold=8.0, message="complain_delivery: 9 complaints in six hours, 5 expected", details={},
+        owner="值班主管 Li", due_at=datetime.now(timezone.utc) + timedelta(hours=2))
+    yield alert_id
+    store.review(alert_id, "warn-boss", "复盘：测试结束")
+    store.engine.dispose()
+
+
+def test_a_spike_warning_is_acknowledged_and_reviewed(stack: Stack, supervisor: Agent, spike: int, drift: int,
                                                       open_console: Callable[..., Console]) -> None:
     boss = create_agent(stack, "warn-boss", "supervisor")
     console = open_console().sign_in(boss)
@@ -398,16 +417,21 @@ def test_a_spike_warning_is_acknowledged_and_reviewed(stack: Stack, supervisor: 
     expect(item.locator(".alert-status")).to_have_text("待处理")
     expect(item.locator(".alert-message")).to_contain_text(XSS)  # as text
     assert page.evaluate("document.querySelectorAll('#alert-list img').length") == 0
-    # The list is redrawn as it refreshes: Playwright's scroll action fails on an item replaced
-    # between finding and scrolling ("not attached to the DOM", stop-37 rehearsal); the page's own
-    # scrollIntoView on the item found does not, and the redrawn item sits in the same place.
-    item.evaluate("element => element.scrollIntoView({block: 'nearest'})")
+    item.scroll_into_view_if_needed()
     page.locator("#alerts-panel").screenshot(path=str(console_shots() / "console-warnings.png"))
 
     # Acknowledged: still listed (the review is owed), now "已确认".
+    other = page.locator(f'#alert-list li[data-alert-id="{drift}"]')
+    expect(other.locator(".alert-status")).to_have_text("待处理")
+    # A mark on every item, lost by an item drawn again.
+    page.locator("#alert-list li").evaluate_all("items => items.forEach(i => { i.dataset.mark = 'still here' })")
     item.locator("button.ack").click()
     expect(item.locator(".acked-by")).to_have_text("已由 warn-boss 确认")
     expect(item.locator(".alert-status")).to_have_text("已确认")
+    # The list was refreshed: the warning that did not change is the same element, not redrawn
+    # under the supervisor's pointer; the acknowledged one was.
+    expect(other).to_have_attribute("data-mark", "still here")
+    expect(item).not_to_have_attribute("data-mark", "still here")
     item.locator("button.review").click()  # an empty review is refused in the page
     expect(page.locator("#notices .notice.error")).to_contain_text("请先输入内容")
 
