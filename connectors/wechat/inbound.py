@@ -1,7 +1,7 @@
 """One customer message as the channel runs it, in a form that outlives the process handling it.
 
 A message WeChat has been answered for ("success": Rasa took longer than the passive reply's
-4 s) is never sent again by WeChat; if the process handling it dies, only what the channel kept
+3.5 s) is never sent again by WeChat; if the process handling it dies, only what the channel kept
 in Redis can bring it back (`state.Lease.record`, `sweeper.Sweeper`). This is what it keeps: the
 fields of the decrypted message the channel needs to run it again, nothing of WeChat's envelope.
 """

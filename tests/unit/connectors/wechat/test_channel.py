@@ -129,6 +129,28 @@ async def test_a_retry_while_a_live_holder_works_runs_nothing(api: WeChatApiStub
     assert bot.messages == []
 
 
+async def test_a_retry_waiting_for_a_live_holder_never_sleeps_past_its_reply_window(
+        api: WeChatApiStub, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeChat's 5 s count while the retry polls the holder: its last look is cut to what is left
+    of `reply_wait_s`, not a whole poll later (0.5 s is not a multiple of the 0.2 s poll)."""
+    loop = asyncio.get_running_loop()
+    ends: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recording(delay: float, *args: Any) -> Any:
+        ends.append(loop.time() + delay)
+        return await real_sleep(delay, *args)
+
+    msg_id = next(MSG_IDS)
+    with Holder(redis_url, APPID, str(msg_id), lease_s=5.0):
+        monkeypatch.setattr(asyncio, "sleep", recording)
+        started = loop.time()
+        answer = await post(channel(api, redis_url, reply_wait_s=0.5), text_xml("o8", "在吗", msg_id), Bot())
+        assert answer == (200, None)
+        monkeypatch.undo()
+    assert ends and max(ends) <= started + 0.5 + 0.05
+
+
 async def test_a_retry_during_the_first_answer_gets_its_passive_reply(api: WeChatApiStub, redis_url: str) -> None:
     """The retry reaches another process while the first is answering: it waits for that answer
     and repeats it instead of saying nothing."""
