@@ -39,10 +39,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
 from bot.components import neighbours
-from bot.components.calibration import Calibration, Logistic, calibrate, out_of_fold, stratified_splits
+from bot.components.calibration import Calibration, Logistic, calibrate, in_parallel, out_of_fold, stratified_splits
 from bot.components.emotion import example_label
 from bot.components.features import dense_sentence_vector, sentence_features, sigmoid
+from bot.components.fit_cache import fit_cache
+from bot.components.fit_cache import key as fit_key
 from bot.components.pickled import PickledComponent
+from core.settings import ROOT
 from shop.lexicon import fingerprint, read_lexicon
 from shop.risk import KINDS, RiskMatcher
 
@@ -72,11 +75,12 @@ class RiskExtractor(PickledComponent[RiskState]):
         # this many positive examples; calibration_folds, beta: the held-out calibration (0: none);
         # neighbour_weight: the weight of the nearest-neighbour evidence over the
         # `neighbour_featurizer` vectors (0: off), `neighbours` of them per side;
-        # ngram_neighbour_weight: the same over the `ngram_neighbour_featurizer` rows (0: off).
+        # ngram_neighbour_weight: the same over the `ngram_neighbour_featurizer` rows (0: off);
+        # fit_cache: where each kind's fits are kept by their inputs (bot/components/fit_cache.py; empty: off).
         return {"lexicon": "nlu_data/lexicons/risk.yml", "featurizers": ["ngrams"], "threshold": 0.5, "C": 4.0,
                 "min_examples": 10, "random_seed": 42, "calibration_folds": 3, "beta": 1.0, "jobs": 2,
                 "neighbour_featurizer": "use", "neighbours": 5, "neighbour_weight": 0.0,
-                "ngram_neighbour_featurizer": "ngrams", "ngram_neighbour_weight": 0.0}
+                "ngram_neighbour_featurizer": "ngrams", "ngram_neighbour_weight": 0.0, "fit_cache": ""}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -115,25 +119,30 @@ class RiskExtractor(PickledComponent[RiskState]):
                       for source, read in sources.items() if all(r is not None for r in read)}
             negatives = np.array(calm)
             masks: Dict[str, np.ndarray] = {}
+            folds, seed = self._config["calibration_folds"], self._config["random_seed"]
+            splits: Dict[str, Any] = {}
             for kind in LEARNED:
                 labels = [int(kind in kinds) for kinds in found]
                 if sum(labels) < self._config["min_examples"]:
                     continue
                 masks[kind] = np.array(labels, dtype=bool)
-                model = self._model().fit(matrix, labels)
-                weights, bias = np.ascontiguousarray(model.coef_.ravel()), float(model.intercept_[0])
-                folds = self._config["calibration_folds"]
-                if folds >= 2 and sum(labels) >= 2 * folds:
-                    seed = self._config["random_seed"]
-                    splits = stratified_splits(labels, folds, seed)
-                    fold_fit = Logistic(self._config["C"], "decision_function", seed, Logistic.starting_from(model))
-                    scores = out_of_fold(fold_fit, matrix, labels, jobs=self._config["jobs"], splits=splits)
-                    for source, table_rows in stored.items():
-                        scores = scores + source_weights[source] * neighbours.out_of_fold(
-                            table_rows, masks[kind], negatives, splits, self._config["neighbours"])
-                    models[kind] = (weights, bias, calibrate(scores, labels, self._config["beta"]))
-                else:
+                splits[kind] = stratified_splits(labels, folds, seed) if folds >= 2 and sum(labels) >= 2 * folds \
+                    else None
+            # Each kind's fits, kinds side by side (bot/components/calibration.py, `in_parallel`).
+            cache, rows_digest = fit_cache(self._config["fit_cache"], ROOT), fit_key("rows", matrix)
+            fitted = in_parallel([(cache.get_or_fit, (f"risk-{kind}", (rows_digest, masks[kind], splits[kind],
+                                                                        self._config["C"], seed),
+                                                      _KindFit(self._model(), self._config["C"], seed, matrix,
+                                                               masks[kind].astype(int), splits[kind])))
+                                  for kind in masks], self._config["jobs"])
+            for kind, (weights, bias, scores) in zip(masks, fitted, strict=True):
+                if scores is None:
                     models[kind] = (weights, bias)
+                    continue
+                for source, table_rows in stored.items():
+                    scores = scores + source_weights[source] * neighbours.out_of_fold(
+                        table_rows, masks[kind], negatives, splits[kind], self._config["neighbours"])
+                models[kind] = (weights, bias, calibrate(scores, masks[kind].astype(int), self._config["beta"]))
             if masks:
                 tables = {source: neighbours.Neighbours.of(table_rows, masks, negatives, self._config["neighbours"])
                           for source, table_rows in stored.items()}
@@ -192,6 +201,24 @@ class RiskExtractor(PickledComponent[RiskState]):
             for kind, value in table.scores(row).items():
                 total[kind] = total.get(kind, 0.0) + weight * float(value[0])
         return total
+
+
+class _KindFit:
+    """One risk kind's logistic fit on every row and, with `splits`, its out-of-fold decision
+    values (each fold starting from the fit on every row): (weights, bias, scores or None). A
+    plain object, so that it runs in a worker process."""
+
+    def __init__(self, model: LogisticRegression, C: float, seed: int, matrix: Any, labels: np.ndarray,
+                 splits: Optional[Any]) -> None:
+        self.model, self.C, self.seed, self.matrix, self.labels, self.splits = model, C, seed, matrix, labels, splits
+
+    def __call__(self) -> tuple[np.ndarray, float, Optional[np.ndarray]]:
+        model = self.model.fit(self.matrix, self.labels)
+        weights, bias = np.ascontiguousarray(model.coef_.ravel()), float(model.intercept_[0])
+        if self.splits is None:
+            return weights, bias, None
+        fold_fit = Logistic(self.C, "decision_function", self.seed, Logistic.starting_from(model))
+        return weights, bias, out_of_fold(fold_fit, self.matrix, self.labels, splits=self.splits)
 
 
 def training_kinds(message: Message, matcher: RiskMatcher) -> set[str]:

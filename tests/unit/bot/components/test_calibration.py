@@ -98,3 +98,25 @@ def test_reliability_bins() -> None:
     table = reliability(np.array([0.05, 0.07, 0.95]), [0, 1, 1], bins=10)
     assert table[0] == {"low": 0.0, "high": 0.1, "predicted": 0.06, "observed": 0.5, "n": 2}
     assert table[-1]["n"] == 1 and table[-1]["observed"] == 1.0
+
+
+def test_several_heads_folds_in_one_pool_give_each_heads_own_out_of_fold_scores() -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(300, 5))
+    binary = (rows[:, 0] > 0).astype(int)
+    three = np.digitize(rows[:, 1], [-0.5, 0.5])
+    binary_fit, three_fit = Logistic(1.0, "decision_function"), Logistic(1.0, "predict_proba")
+    from bot.components.calibration import out_of_fold_many, stratified_splits
+
+    together = out_of_fold_many([(binary_fit, rows, binary, stratified_splits(binary, 3)),
+                                 (three_fit, rows, three, stratified_splits(three, 3))], jobs=2)
+    assert np.allclose(together[0], out_of_fold(binary_fit, rows, binary, folds=3))
+    assert np.allclose(together[1], out_of_fold(three_fit, rows, three, folds=3))
+    assert together[1].shape == (300, 3)
+
+
+def test_calls_in_worker_processes_come_back_in_order() -> None:
+    from bot.components.calibration import in_parallel
+
+    assert in_parallel([(pow, (2, n)) for n in range(5)], jobs=2) == [1, 2, 4, 8, 16]
+    assert in_parallel([(pow, (3, 2))], jobs=2) == [9]

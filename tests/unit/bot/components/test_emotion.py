@@ -109,3 +109,19 @@ def test_naive_bayes_must_name_the_features_the_heads_read_first(tmp_path: Path)
     (tmp_path / "model").mkdir()
     with pytest.raises(ValueError, match="naive_bayes"):
         train_and_load(tmp_path / "model", [TOKENIZER, NGRAMS, encoder, emotion])
+
+
+def test_a_retraining_with_the_heads_rows_and_labels_unchanged_reuses_their_fits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a trainer gets who only moved examples between two question intents: the heads are
+    not fitted again, and they answer as the first training's did."""
+    from bot.components.emotion import EmotionClassifier
+
+    emotion = (EMOTION[0], {**EMOTION[1], "fit_cache": str(tmp_path / "fits")})
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = train_and_load(tmp_path / "first", [TOKENIZER, NGRAMS, emotion])
+    monkeypatch.setattr(EmotionClassifier, "_fit_heads", lambda *args: pytest.fail("the heads were fitted again"))
+    second = train_and_load(tmp_path / "second", [TOKENIZER, NGRAMS, emotion])
+    for text in ("快递一周了还没到，气死我了", "thank you so much", "我的订单到哪了"):
+        assert parse(second, text) == parse(first, text)

@@ -132,3 +132,18 @@ def test_a_model_trained_before_the_n_gram_source_still_loads(tmp_path: Path) ->
     assert risk._neighbours == {VECTOR: table}
     risk._use(cast(Any, ({}, {}, None)))
     assert risk._neighbours == {}
+
+
+def test_a_retraining_with_a_kinds_rows_and_labels_unchanged_reuses_its_fits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.components import risk
+
+    stage = (RISK[0], {**RISK[1], "fit_cache": str(tmp_path / "fits"), "jobs": 1})
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = train_and_load(tmp_path / "first", [TOKENIZER, NGRAMS, stage])
+    assert first[-1]._models, "the test data teaches at least one kind"
+    monkeypatch.setattr(risk._KindFit, "__call__", lambda self: pytest.fail("a kind was fitted again"))
+    second = train_and_load(tmp_path / "second", [TOKENIZER, NGRAMS, stage])
+    for text in ("产品质量太差，我要去消协投诉你们", "the charger caught fire", "我的订单到哪了"):
+        assert parse(second, text)["risks"] == parse(first, text)["risks"]
