@@ -1,9 +1,8 @@
 """Model versions on the running assistant: Rasa pulls the current version from the handoff
 service in every Sanic worker without a restart, leaves an unchanged one alone, `make rollback`
-brings the previous one back within 30 s. A trainer's retraining promoted through the gate and
-loaded by the running bot is the loop of tests/integration/test_trainer_loop.py, and so is the
-test that a deliberately bad label set is kept out by the gate (it trains beside the loop's
-retraining; `BadLabelRetrain` below).
+brings the previous one back within 30 s, and a deliberately bad label set is kept out by the gate.
+A trainer's retraining promoted through the gate and loaded by the running bot is the loop of
+tests/integration/test_trainer_loop.py.
 
 Figures (docs/training.md, "Retrain, gate, versions, rollback") are printed: run with `-s`.
 """
@@ -12,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -135,51 +133,23 @@ def bad_labels(data: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-class BadLabelRetrain:
-    """`tools.retrain` on a copy of the data with a bad label set, against a registry of its own
-    whose current version is the model of `make train`, as a background process. Why in the
-    background: the training is mostly single-threaded (tokenising, featurising, DIET on this
-    model), so it runs beside the trainer loop's retraining (tests/integration/test_trainer_loop.py)
-    in little more time than that one alone, on two cores. It has its own Rasa training cache, so
-    the two never write one cache database; the heads' fit cache (bot/components/fit_cache.py) is
-    shared, as two trainers' jobs would share it."""
-
-    def __init__(self, folder: Path) -> None:
-        if not Path(model_path()).exists():
-            pytest.fail("no trained model: run `make train`")
-        self.folder = folder
-        data = folder / "nlu_data"
-        shutil.copytree(ROOT / "nlu_data", data)  # the repository's data is never touched
-        bad_labels(data)
-        self.registry = folder / "models"
-        models.adopt(Path(model_path()), self.registry)
-        self.report_file = folder / "report.json"
-        environment = {**os.environ, "RASA_CACHE_DIRECTORY": str(folder / "rasa-cache")}
-        self.output = folder / "output.txt"  # a file, not a pipe nobody reads while it trains
-        with self.output.open("w", encoding="utf-8") as out:
-            self.process = subprocess.Popen(
-                [PY, "-m", "tools.retrain", "--data", str(data), "--registry", str(self.registry),
-                 "--report", str(self.report_file), "--log", str(folder / "retrain.log")],
-                cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
-
-    def wait(self) -> tuple[int, str]:
-        return self.process.wait(), self.output.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
-def check_bad_labels_blocked(job: BadLabelRetrain) -> None:
-    """The bad label set is blocked on intent accuracy, nothing is promoted, the registry keeps
-    its one version."""
-    code, output = job.wait()
-    assert code == 2, output
-    report = json.loads(job.report_file.read_text())
+def test_a_bad_label_set_is_blocked_by_the_gate(tmp_path: Path) -> None:
+    if not Path(model_path()).exists():
+        pytest.fail("no trained model: run `make train`")
+    data = tmp_path / "nlu_data"
+    shutil.copytree(ROOT / "nlu_data", data)  # the repository's data is never touched
+    bad_labels(data)
+    registry = tmp_path / "models"
+    models.adopt(Path(model_path()), registry)
+    report_file = tmp_path / "report.json"
+    result = subprocess.run([PY, "-m", "tools.retrain", "--data", str(data), "--registry", str(registry),
+                             "--report", str(report_file), "--log", str(tmp_path / "retrain.log")],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2, result.stdout + result.stderr
+    report = json.loads(report_file.read_text())
     assert not report["passed"] and not report["promoted"]
     failed = {(r["metric"], r["language"]) for r in report["gate"] if not r["passed"]}
     assert ("intent_accuracy", "en") in failed
-    assert versions(job.registry) == ["v1"] and current_version(job.registry) == "v1"
+    assert versions(registry) == ["v1"] and current_version(registry) == "v1"
     print(f"\nbad labels blocked: {sorted(failed)}; training {report['train_seconds']:.0f} s, "
           f"in all {report['seconds']:.0f} s")
