@@ -12,9 +12,10 @@ NumPy, SciPy and scikit-learn, and the source of `bot/components/`. Equal digest
 computation, so the stored result is the one the fit would return; any change to the code or a
 library starts afresh.
 
-The cache is a folder of joblib files (default `var/cache/head_fits`, as the sentence vectors'
-cache lives in `var/cache/`); it keeps the newest `KEEP` entries, so repeated trainings and
-cross-validations do not fill the disk. An entry that cannot be read is fitted again.
+The cache is a folder of joblib files (config.yml names `var/cache/head_fits`, beside the sentence
+vectors' cache; a component's default is off, so unit tests and tools write nothing); it keeps
+the newest `KEEP` entries, so repeated trainings and cross-validations do not fill the disk. An
+entry that cannot be read is fitted again.
 """
 
 from __future__ import annotations
@@ -103,22 +104,17 @@ class FitCache:
 
     def _store(self, entry: Path, result: Any) -> None:
         try:
-            self.folder_ready()
+            entry.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
             os.close(handle)
             joblib.dump(result, temporary)
             os.replace(temporary, entry)  # a reader sees the whole entry or none
-            self._prune()
+            self._prune(entry.parent)
         except OSError as error:  # a cache that cannot be written costs the next training time only
             logger.warning("head fit cache %s not written (%s)", entry, error)
 
-    def folder_ready(self) -> None:
-        assert self.folder is not None
-        self.folder.mkdir(parents=True, exist_ok=True)
-
-    def _prune(self) -> None:
-        assert self.folder is not None
-        entries = sorted(self.folder.glob("*.joblib"), key=lambda p: p.stat().st_mtime, reverse=True)
+    def _prune(self, folder: Path) -> None:
+        entries = sorted(folder.glob("*.joblib"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[self.keep:]:
             old.unlink(missing_ok=True)
 
