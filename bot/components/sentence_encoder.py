@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 import threading
 from importlib.metadata import version
 from pathlib import Path
@@ -95,13 +97,23 @@ class VectorCache:
         return cached.reshape(1, DIMENSIONS)
 
     def save(self) -> None:
+        """Writes the vectors, with what another process saved since this one read the file.
+
+        Two trainings can run at once (a trainer's retraining beside `make train`, or the gate's
+        candidate beside it): each writes its own temporary file, so neither's rename can take
+        the other's half-written one, and the entries the other saved are kept, not overwritten."""
         if not self.added:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial.npz")
-        keys = list(self.vectors)
-        np.savez(partial, keys=np.array(keys), vectors=np.vstack([self.vectors[k] for k in keys]))
-        partial.replace(self.path)  # a reader never sees half a file
+        vectors = {**VectorCache(self.path.parent, self.max_chars).vectors, **self.vectors}
+        keys = list(vectors)
+        handle, partial = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.stem, suffix=".partial")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, keys=np.array(keys), vectors=np.vstack([vectors[k] for k in keys]))
+            os.replace(partial, self.path)  # a reader never sees half a file
+        finally:
+            Path(partial).unlink(missing_ok=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

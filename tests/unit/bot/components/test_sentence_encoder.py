@@ -1,6 +1,7 @@
 """The pretrained sentence vector: what the package gives, the cache, and the feature it adds."""
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -46,6 +47,36 @@ def test_the_cache_returns_what_encoding_gives_and_survives_a_reload(tmp_path: P
     cache.save()
     again = VectorCache(tmp_path, 96)
     assert again.vectors and np.allclose(again.get("退款什么时候到账"), first) and again.added == 0
+
+
+def test_two_trainings_saving_at_once_both_succeed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Played as two processes: the second saves between the first's writing and its rename.
+    With one fixed temporary name the first's rename found its file gone (FileNotFoundError)."""
+    first, second = VectorCache(tmp_path, 96), VectorCache(tmp_path, 96)
+    first.get("退款什么时候到账")
+    second.get("where is my parcel")
+    write = np.savez
+
+    def interleaved(file: Any, **arrays: Any) -> None:
+        write(file, **arrays)
+        monkeypatch.setattr(np, "savez", write)
+        second.save()  # the other training saves between this one's writing and its rename
+
+    monkeypatch.setattr(np, "savez", interleaved)
+    first.save()
+    reread = VectorCache(tmp_path, 96)
+    assert VectorCache.key("退款什么时候到账") in reread.vectors
+    assert [p.name for p in tmp_path.iterdir()] == [reread.path.name]  # no temporary file left
+
+
+def test_a_save_keeps_what_another_training_saved_since_it_read_the_file(tmp_path: Path) -> None:
+    first, second = VectorCache(tmp_path, 96), VectorCache(tmp_path, 96)
+    first.get("退款什么时候到账")
+    first.save()
+    second.get("where is my parcel")
+    second.save()
+    assert set(VectorCache(tmp_path, 96).vectors) == {VectorCache.key("退款什么时候到账"),
+                                                       VectorCache.key("where is my parcel")}
 
 
 def test_a_torn_cache_file_is_rebuilt_not_trusted(tmp_path: Path) -> None:
