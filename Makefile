@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup spacy train run nginx test lint typecheck validate unit stories evaluate evaluate-bitext \
+.PHONY: help setup spacy train run nginx test lint typecheck validate unit stories evaluate evaluate-intent evaluate-emotion evaluate-risk evaluate-bitext \
         integration fuzz benchmark benchmark-emotion benchmark-cost benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean \
         retrain models rollback calibration crossval lexicon-audit
 
@@ -48,11 +48,18 @@ stories: train ## story tests with --fail-on-prediction-errors
 	$(RASA) test core --model models/shop.tar.gz --stories tests/stories --fail-on-prediction-errors \
 		--out results/stories --no-plot
 
-evaluate: train ## score the held-out files; per-language gates (intent; emotion F1, severity, severe recall, handoff; out of scope; paraphrased risks)
+evaluate: evaluate-intent evaluate-emotion evaluate-risk ## score the held-out files; per-language gates (intent; emotion F1, severity, severe recall, handoff; out of scope; paraphrased risks)
+
+# The three parts load the model each and score files of their own, so `make -j2` runs them side by side.
+evaluate-intent: train ## held-out intent files and the out-of-scope file, gated
 	$(PY) -m tools.evaluate tests/data/heldout_en.jsonl tests/data/heldout_zh_*.jsonl --gate intent=0.93
+	$(PY) -m tools.evaluate tests/data/heldout_out_of_scope.jsonl --gate scope=0.85 --gate handoff:specificity=0.95
+
+evaluate-emotion: train ## held-out emotion files: emotion F1, severity, severe recall and handoff, gated
 	$(PY) -m tools.evaluate tests/data/heldout_emotion_*.jsonl --gate emotion:macro_f1=0.85 \
 		--gate severity=0.9 --gate severity:severe_recall=0.97 --gate handoff=0.94
-	$(PY) -m tools.evaluate tests/data/heldout_out_of_scope.jsonl --gate scope=0.85 --gate handoff:specificity=0.95
+
+evaluate-risk: train ## the three risk paraphrase files (tests/data/HELDOUT_PARAPHRASE.md), gated
 	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase.jsonl --gate severity:severe_recall=0.9 \
 		--gate handoff:specificity=0.9
 	@echo "second paraphrase file (tests/data/HELDOUT_PARAPHRASE.md, section 4): gated, figures only (--blind)"
@@ -87,7 +94,8 @@ fuzz: train ## property-based fuzz of the agent API from its /openapi.json on th
 # training and the unit tests both read it.
 test: spacy ## everything CI runs
 	$(MAKE) --no-print-directory -j2 --output-sync=target train unit lint typecheck validate
-	$(MAKE) --no-print-directory stories evaluate integration fuzz
+	$(MAKE) --no-print-directory -j2 --output-sync=target stories evaluate
+	$(MAKE) --no-print-directory integration fuzz
 
 benchmark: train ## load benchmark vs a plain `rasa init` bot; writes docs/benchmarks.md
 	$(PY) -m benchmarks.run
