@@ -101,7 +101,9 @@ class VectorCache:
 
         Two trainings can run at once (a trainer's retraining beside `make train`, or the gate's
         candidate beside it): each writes its own temporary file, so neither's rename can take
-        the other's half-written one, and the entries the other saved are kept, not overwritten."""
+        the other's half-written one, and what the other saved before this save began is kept.
+        A save that lands during this one's write can lose its new entries to it; that costs
+        only their encoding at the next training, never a wrong vector."""
         if not self.added:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
