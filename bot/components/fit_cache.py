@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -32,6 +31,8 @@ from typing import Any, Callable, Optional, TypeVar
 import joblib
 import numpy as np
 import scipy.sparse
+
+from core.files import replace_whole
 
 logger = logging.getLogger(__name__)
 
@@ -104,11 +105,7 @@ class FitCache:
 
     def _store(self, entry: Path, result: Any) -> None:
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-            os.close(handle)
-            joblib.dump(result, temporary)
-            os.replace(temporary, entry)  # a reader sees the whole entry or none
+            replace_whole(entry, lambda temporary: joblib.dump(result, temporary))  # the whole entry or none
             self._prune(entry.parent)
         except OSError as error:  # a cache that cannot be written costs the next training time only
             logger.warning("head fit cache %s not written (%s)", entry, error)

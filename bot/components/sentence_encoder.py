@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import threading
 from importlib.metadata import version
 from pathlib import Path
@@ -41,6 +39,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from core.files import replace_whole
 from core.settings import ROOT
 
 logger = logging.getLogger(__name__)
@@ -106,16 +105,14 @@ class VectorCache:
         only their encoding at the next training, never a wrong vector."""
         if not self.added:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         vectors = {**VectorCache(self.path.parent, self.max_chars).vectors, **self.vectors}
         keys = list(vectors)
-        handle, partial = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.stem, suffix=".partial")
-        try:
-            with os.fdopen(handle, "wb") as file:
+
+        def write(temporary: Path) -> None:
+            with temporary.open("wb") as file:  # a file object: np.savez would add ".npz" to a name
                 np.savez(file, keys=np.array(keys), vectors=np.vstack([vectors[k] for k in keys]))
-            os.replace(partial, self.path)  # a reader never sees half a file
-        finally:
-            Path(partial).unlink(missing_ok=True)
+
+        replace_whole(self.path, write)  # a reader never sees half a file
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

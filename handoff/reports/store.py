@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from core.files import replace_whole
 from handoff.reports.schedule import Period, period_of
 
 FILE = re.compile(r"((?:daily|weekly)-[0-9]{4}-[0-9]{2}-[0-9]{2})\.(html|pdf)")  # ASCII, whole names (fullmatch)
@@ -60,15 +60,7 @@ class ReportFolder:
 
     def write(self, period: Period, kind: str, produce: Callable[[Path], None]) -> Path:
         """`produce(temporary_path)` fills a temporary file, which then becomes the report's file."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{period.name}.", suffix=f".{kind}", dir=self.root)
-        os.close(handle)
-        try:
-            produce(Path(temporary))
-            os.replace(temporary, self.path(period, kind))
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        replace_whole(self.path(period, kind), produce, prefix=f"{TEMP_PREFIX}{period.name}.", suffix=f".{kind}")
         return self.path(period, kind)
 
     def write_text(self, period: Period, kind: str, text: str) -> Path:
