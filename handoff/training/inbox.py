@@ -110,9 +110,10 @@ def sort_key(sort: str) -> Callable[[Item], Any]:
 class Inbox:
     """The inbox over one database (the case store's: the archive shares it) and the training data."""
 
-    def __init__(self, engine: sa.engine.Engine, clock: Clock, training: TrainingTexts) -> None:
+    def __init__(self, engine: sa.engine.Engine, clock: Clock, training: TrainingTexts,
+                 similarity: Optional[Similarity] = None) -> None:
         self.engine, self.clock, self.training = engine, clock, training
-        self.similarity = Similarity()
+        self.similarity = similarity or Similarity()
 
     def items(self) -> list[Item]:
         """Every undecided item, newest first."""

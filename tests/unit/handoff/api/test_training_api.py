@@ -7,6 +7,7 @@ the rest); a request none of whose keys is in the inbox is a 404 that changes no
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -199,3 +200,42 @@ async def test_a_review_folder_that_cannot_be_written_takes_the_label_back(train
         assert answer.status_code == 500 and answer.json()["error"]["code"] == "write_failed"
         assert str(paths.root) not in answer.text
         assert (await tom.get("/training/inbox")).json()["items_total"] == 2  # still waiting for a label
+
+
+async def test_the_training_data_is_read_at_start_up_so_the_first_page_does_not_wait_for_it(
+        trainers: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading and counting the whole training data takes seconds per worker (handoff/api/training.py,
+    `Training.warm`): each worker does it as it starts, before any trainer asks, and the first
+    page uses that reading instead of making its own."""
+    from handoff.training import similar, texts
+
+    read: list[str] = []
+    counted: list[int] = []
+    real_read, real_counts = texts.read_yaml, similar.counts
+    monkeypatch.setattr(texts, "read_yaml", lambda path: read.append(path.name) or real_read(path))
+    monkeypatch.setattr(similar, "counts", lambda found: counted.append(len(found)) or real_counts(found))
+    async with trainers.client("tom") as tom:
+        deadline = time.monotonic() + 10
+        while 3 not in counted and time.monotonic() < deadline:  # nobody has asked for a page yet
+            await asyncio.sleep(0.05)
+        assert read == ["known.yml"] and counted == [3]  # the training data's three examples
+        page = (await tom.get("/training/inbox")).json()
+    assert page["total"] == 2  # the taught message is folded out, as before
+    assert read == ["known.yml"] and counted == [3, 2]  # only the two waiting messages were counted
+
+
+async def test_a_failed_warm_up_leaves_the_inbox_to_its_first_request(
+        trainers: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from handoff.training.similar import Similarity
+
+    def broken(self: Similarity, reference: Any) -> None:
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(Similarity, "prepare", broken)
+    async with trainers.client("tom") as tom:
+        deadline = time.monotonic() + 10
+        while "warm-up failed" not in caplog.text and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        answer = await tom.get("/training/inbox")
+    assert "training inbox warm-up failed" in caplog.text
+    assert answer.status_code == 200 and answer.json()["total"] == 2
