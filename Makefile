@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup spacy train run nginx test lint typecheck validate unit stories evaluate evaluate-intent evaluate-emotion evaluate-risk evaluate-bitext \
-        integration integration-loop integration-rest fuzz benchmark benchmark-emotion benchmark-cost benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean \
+        integration fuzz benchmark benchmark-emotion benchmark-cost benchmark-handoff benchmark-big-message benchmark-stats simulate-warnings agent report clean \
         retrain models rollback calibration crossval lexicon-audit
 
 help: ## list the targets
@@ -81,17 +81,8 @@ crossval: train ## k-fold cross-validation of the emotion and complaint heads' s
 evaluate-bitext: train ## score ../shared/data/en_intent_bitext_dev.jsonl (measurement only)
 	$(PY) -m tools.evaluate ../shared/data/en_intent_bitext_dev.jsonl
 
-# The trainers' loop spends most of its 20 minutes in one retraining, which keeps about one core
-# busy; the other end-to-end tests mostly wait on the processes they start. `make test` runs the two
-# side by side (-j2), each pytest with its own running assistant.
-integration: integration-loop integration-rest ## end-to-end tests against the real running processes (the fuzz runs in `make fuzz`)
-
-integration-loop: train ## the trainers' loop end to end: label, retrain, gate, load, rollback (one real retraining)
-	$(PY) -m pytest -q --durations=3 tests/integration/test_trainer_loop.py
-
-integration-rest: train ## every other end-to-end test, the bad label set's blocked retraining among them
-	$(PY) -m pytest -q --durations=20 tests/integration --ignore=tests/integration/test_fuzz_agent_api.py \
-		--ignore=tests/integration/test_trainer_loop.py
+integration: train ## end-to-end tests against the real running processes (the fuzz runs in `make fuzz`)
+	$(PY) -m pytest -q --durations=20 tests/integration --ignore=tests/integration/test_fuzz_agent_api.py
 
 fuzz: train ## property-based fuzz of the agent API from its /openapi.json on the real processes: no 5xx
 	$(PY) -m pytest -q tests/integration/test_fuzz_agent_api.py
@@ -104,8 +95,7 @@ fuzz: train ## property-based fuzz of the agent API from its /openapi.json on th
 test: spacy ## everything CI runs
 	$(MAKE) --no-print-directory -j2 --output-sync=target train unit lint typecheck validate
 	$(MAKE) --no-print-directory -j2 --output-sync=target stories evaluate
-	$(MAKE) --no-print-directory -j2 --output-sync=target integration
-	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory integration fuzz
 
 benchmark: train ## load benchmark vs a plain `rasa init` bot; writes docs/benchmarks.md
 	$(PY) -m benchmarks.run

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from core.vocabulary import UPSET_CONFIDENCE, UPSET_EMOTIONS, one_level_up, raise_to
+from core.vocabulary import HANDOFF_ANGER_CONFIDENCE, UPSET_CONFIDENCE, UPSET_EMOTIONS, one_level_up, raise_to
 
 SEVERE_RISKS = ("safety_health", "legal_threat", "regulator", "media", "fraud_account")
 # Core product, money and security complaints are at least important; the rest start general.
@@ -35,6 +35,17 @@ class History:
     emotion_rising: bool = False
     consecutive_fallbacks: int = 0
     earlier_cases: int = 0  # the customer's earlier cases (other conversations), from the case store
+
+
+def counts_near_risks(complaint: bool, emotion: Optional[str], emotion_confidence: float) -> bool:
+    """Whether a learned risk just short of its threshold (`risks_near`, bot/components/risk.py)
+    counts as found: only in a complaint whose customer is sure to be angry. Why: such a complaint
+    is at least `important` with sure anger, which `shop.routing.route` hands to a person anyway,
+    so the near risk can raise its grade and priority to `severe` but never hands over anyone who
+    was not. On the training data, families of files held out, it found 2.2 to 3.8 more of every
+    100 severe paraphrases the lexicon misses (docs/risk_choices.md, "Angry complaints near a
+    risk's threshold")."""
+    return complaint and emotion == "anger" and emotion_confidence >= HANDOFF_ANGER_CONFIDENCE
 
 
 @dataclass(frozen=True)

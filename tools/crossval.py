@@ -24,6 +24,10 @@ files held out, at most `--anger-budget` of the complaints labelled with another
 read as that sure of anger. It prints the precision and recall of anger among complaints at every
 step, with random folds too, for the docs.
 
+`--risk-near` chooses how far below its threshold a learned risk counts in a complaint whose
+customer is sure to be angry (`RiskExtractor`'s `near_ratio`; tools/crossval_near.py), with the
+risk C of `--risk-C` and the emotion head's C of `--C`.
+
 `--risk` and `--complaint` apply the threshold each F-beta would choose on random folds (as
 training does) to scores with whole files held out (the risk comparison is in
 tools/crossval_risk.py); `--risk-C`, `--encoder-weight`, `--risk-neighbours` and
@@ -43,6 +47,7 @@ one before them. The emotion figure is also printed for the everyday files alone
     python -m tools.crossval --risk --risk-C 16 --risk-neighbours 0 10 20 --risk-beta 0.7 1.0
     python -m tools.crossval --risk --risk-C 16 --risk-ngram-neighbours 0 10 20 --risk-beta 1.0 1.25 1.5
     python -m tools.crossval --complaint --score-without reviews_new.yml
+    python -m tools.crossval --risk-near --risk-C 16 --C 32 --by-family --folds 4
     python -m tools.crossval --C 32 64 --encoder-weight 0.25 --by-file --folds 4 --no-naive-bayes
     python -m tools.crossval --C 32 --encoder-weight 0.25 --by-file --folds 4 --score-without emotion_new.yml
     python -m tools.crossval --C 32 --encoder-weight 0.25 --by-family --folds 4 --naive-bayes
@@ -369,6 +374,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--naive-bayes", action=argparse.BooleanOptionalAction, default=None,
                         help="the emotion and complaint heads over naive-Bayes-scaled n-grams "
                              "(default: as config.yml sets `naive_bayes`)")
+    parser.add_argument("--risk-near", action="store_true",
+                        help="only choose the near ratio of the risk kinds in surely angry complaints")
     parser.add_argument("--anger-budget", type=float, default=0.03,
                         help="the share of calm complaints that may be handed off for anger (default 0.03)")
     args = parser.parse_args(argv)
@@ -392,6 +399,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     elif args.complaint:
         results = complaint_choice(data, args.complaint_C[-1], args.lexicon_weight[0],
                                    unscored=frozenset(args.score_without), naive_bayes=naive_bayes)
+    elif args.risk_near:
+        from tools.crossval_anger import emotion_encoder_weight
+        from tools.crossval_near import near_choice
+
+        vector_weight, ngram_weight = risk_neighbour_weights()
+        results = near_choice(data, args.risk_C[-1], args.C[-1], args.lexicon_weight[0],
+                              args.encoder_weight[0] if args.encoder_weight else emotion_encoder_weight(),
+                              args.folds, neighbour_weight=vector_weight, ngram_neighbour_weight=ngram_weight)
     elif args.anger:
         from tools.crossval_anger import anger_choice, emotion_encoder_weight
 
@@ -403,6 +418,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                       args.encoder_weight, args.by_file or args.by_family, args.intent,
                       frozenset(args.score_without), naive_bayes)
     written = RESULTS.with_name("crossval_anger.json") if args.anger else \
+        RESULTS.with_name("crossval_near.json") if args.risk_near else \
         RESULTS.with_name("crossval_risk.json") if args.risk else \
         RESULTS.with_name("crossval_complaint.json") if args.complaint else RESULTS
     write_results(written, results)

@@ -22,6 +22,13 @@ n-grams ones that say it with the same words, and the two together found more pa
 every rate of calm complaints fired (docs/risk_choices.md, "N-gram neighbours"). Both are
 added before calibration, out of fold as the linear score is, so the thresholds are chosen for
 the sum.
+
+With `near_ratio` above 0, a learned kind whose probability falls short of its threshold but
+reaches `near_ratio` times it is reported apart, under `risks_near` (not in the parse output).
+The grader counts such a kind only in a complaint whose customer is sure to be angry: a message
+it hands to a person anyway, so the rule changes its grade and priority, never who is handed
+over (bot/components/severity.py; chosen by cross-validation, docs/risk_choices.md, "Angry
+complaints near a risk's threshold").
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ from shop.risk import KINDS, RiskMatcher
 LEARNED = ("safety_health", "legal_threat", "regulator", "media", "fraud_account", "repeat_contact")
 
 RISKS_KEY = "risks"
+RISKS_NEAR_KEY = "risks_near"  # learned kinds short of their threshold but within `near_ratio` of it
 RISK_LABEL = "risk"
 # The trained state: the lexicon read at training time, and per learned kind (weights, bias, and
 # the calibration of its score when training had enough examples for held-out folds).
@@ -76,11 +84,13 @@ class RiskExtractor(PickledComponent[RiskState]):
         # neighbour_weight: the weight of the nearest-neighbour evidence over the
         # `neighbour_featurizer` vectors (0: off), `neighbours` of them per side;
         # ngram_neighbour_weight: the same over the `ngram_neighbour_featurizer` rows (0: off);
-        # fit_cache: where each kind's fits are kept by their inputs (bot/components/fit_cache.py; empty: off).
+        # fit_cache: where each kind's fits are kept by their inputs (bot/components/fit_cache.py; empty: off);
+        # near_ratio: a kind with at least this share of its threshold is reported under `risks_near` (0: off).
         return {"lexicon": "nlu_data/lexicons/risk.yml", "featurizers": ["ngrams"], "threshold": 0.5, "C": 4.0,
                 "min_examples": 10, "random_seed": 42, "calibration_folds": 3, "beta": 1.0, "jobs": 2,
                 "neighbour_featurizer": "use", "neighbours": 5, "neighbour_weight": 0.0,
-                "ngram_neighbour_featurizer": "ngrams", "ngram_neighbour_weight": 0.0, "fit_cache": ""}
+                "ngram_neighbour_featurizer": "ngrams", "ngram_neighbour_weight": 0.0, "fit_cache": "",
+                "near_ratio": 0.0}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -170,6 +180,7 @@ class RiskExtractor(PickledComponent[RiskState]):
         for message in messages:
             evidence = self._matcher.evidence(message.get(TEXT) or "")
             risks: List[Dict[str, Any]] = [{"kind": kind, "terms": terms} for kind, terms in evidence.items()]
+            near_kinds: List[Dict[str, Any]] = []
             features = sentence_features(message, self._config["featurizers"]) if self._models else None
             if features is not None:
                 near = self._nearest(message)
@@ -186,7 +197,10 @@ class RiskExtractor(PickledComponent[RiskState]):
                         p, threshold = sigmoid(score), self._config["threshold"]
                     if p >= threshold:
                         risks.append({"kind": kind, "terms": [], "model": round(p, 4)})
+                    elif self._config["near_ratio"] > 0 and p >= self._config["near_ratio"] * threshold:
+                        near_kinds.append({"kind": kind, "model": round(p, 4), "threshold": round(threshold, 4)})
             message.set(RISKS_KEY, risks, add_to_output=True)
+            message.set(RISKS_NEAR_KEY, near_kinds)
         return messages
 
     def _nearest(self, message: Message) -> Dict[str, float]:

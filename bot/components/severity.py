@@ -23,10 +23,10 @@ from sklearn.linear_model import LogisticRegression
 from bot.components.emotion import COMPLAINT_CUTOFF_KEY, COMPLAINT_KEY, EMOTION_KEY, example_label
 from bot.components.features import sentence_features, sigmoid
 from bot.components.pickled import PickledComponent
-from bot.components.risk import RISKS_KEY
+from bot.components.risk import RISKS_KEY, RISKS_NEAR_KEY
 from core.vocabulary import COMPLAINT_SEVERITIES, NEGATIVE_EMOTIONS, UPSET_CONFIDENCE
 from shop.routing import route
-from shop.severity import Impact, grade
+from shop.severity import Impact, counts_near_risks, grade
 
 SEVERITY_KEY = "severity"
 COMPLAINT_FLAG = "complaint"
@@ -153,6 +153,8 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
             harmless = (intent.startswith("query_") or intent in HARMLESS) \
                 and emotion.get("name") not in NEGATIVE_EMOTIONS
             risks = [r["kind"] for r in found if complaint_like or ("model" not in r and not harmless)]
+            if counts_near_risks(complaint, emotion.get("name"), float(emotion.get("confidence") or 0.0)):
+                risks += [r["kind"] for r in message.get(RISKS_NEAR_KEY) or [] if r["kind"] not in risks]
             result = grade(intent, emotion.get("name"), float(emotion.get("confidence") or 0.0), risks,
                            impact=self._impact_of(message) if complaint else None, complaint=complaint,
                            intense=self._config["intense"])

@@ -38,6 +38,9 @@ from handoff.training.texts import TrainingTexts
 
 KEY = re.compile(r"^[0-9a-f]{64}$")
 logger = logging.getLogger(__name__)
+# Seconds after a worker starts before it reads the training data: start-up first (on a 2-core
+# machine the Rasa workers load their models in these seconds), the trainers' first page next.
+WARM_AFTER_S = 10.0
 
 
 class Training:
@@ -111,12 +114,21 @@ def blueprint(paths: Optional[TrainingPaths] = None) -> Blueprint:
     bp = Blueprint("training")
     warming: list[asyncio.Task[None]] = []  # asyncio keeps only weak references to tasks
 
+    async def warm_later() -> None:
+        await asyncio.sleep(WARM_AFTER_S)
+        await asyncio.to_thread(training.warm)
+
     async def warm(app: Any, loop: asyncio.AbstractEventLoop) -> None:
-        # In a thread and not awaited: the worker serves at once; a first inbox request that
-        # comes before the warm-up ends waits on the same locks instead of reading twice.
-        warming.append(loop.create_task(asyncio.to_thread(training.warm)))
+        # Not awaited, and the reading in a thread: the worker serves at once; a first inbox
+        # request that comes before the warm-up ends waits on the same locks instead of reading twice.
+        warming.append(loop.create_task(warm_later()))
+
+    async def stop_warming(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        for task in warming:
+            task.cancel()
 
     bp.after_server_start(warm)
+    bp.before_server_stop(stop_warming)
 
     async def get_inbox(request: Request) -> HTTPResponse:
         await trainer_of(request)

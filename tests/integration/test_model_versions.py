@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -143,14 +142,9 @@ def test_a_bad_label_set_is_blocked_by_the_gate(tmp_path: Path) -> None:
     registry = tmp_path / "models"
     models.adopt(Path(model_path()), registry)
     report_file = tmp_path / "report.json"
-    # Its own Rasa cache: `make test` runs the trainer loop's retraining beside this one (Makefile,
-    # `integration`), and two trainings never write one cache database. Its NLU steps could not
-    # come from the shared cache anyway (Rasa keys them on the data, labels included); the
-    # dialogue policies it trains again are the rule and memoization tables, seconds.
-    env = {**os.environ, "RASA_CACHE_DIRECTORY": str(tmp_path / "rasa-cache")}
     result = subprocess.run([PY, "-m", "tools.retrain", "--data", str(data), "--registry", str(registry),
                              "--report", str(report_file), "--log", str(tmp_path / "retrain.log")],
-                            cwd=ROOT, capture_output=True, text=True, env=env)
+                            cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2, result.stdout + result.stderr
     report = json.loads(report_file.read_text())
     assert not report["passed"] and not report["promoted"]

@@ -45,9 +45,9 @@ RETRAIN_WAIT_MS = 45 * 60 * 1000
 
 @pytest.fixture(autouse=True)
 def patient_pages() -> Iterator[None]:
-    """`make test` runs this loop beside the other end-to-end tests (Makefile, `integration`), so
-    the machine is busy while a page loads. The page waits here are bounds against a page that
-    never loads, not speed checks (Playwright's default is 5 s); the loop's timed steps keep theirs:
+    """The page waits here are bounds against a page that never loads, not speed checks
+    (Playwright's default is 5 s): on a busy 2-core machine the trainers' first page took longer
+    (stop 42, with other tests running beside this one). The loop's timed steps keep their bounds:
     the inbox within 10 s, the rollback within 30 s."""
     expect.set_options(timeout=30_000)
     yield

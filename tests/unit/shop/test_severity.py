@@ -81,3 +81,24 @@ def test_only_sure_anger_makes_an_important_complaint_a_handoff() -> None:
     assert route("important", "anger", "complain_refund", emotion_confidence=0.3).action == "register_case"
     assert route("important", "anger", "complain_refund", emotion_confidence=0.6).action == "register_case"
     assert route("severe", "neutral", "complain_refund", emotion_confidence=0.3).action == "handoff"
+
+
+def test_a_near_risk_counts_only_where_the_customer_is_handed_over_anyway() -> None:
+    """`counts_near_risks` lets a learned risk just short of its threshold grade a complaint
+    severe only when the customer is sure to be angry; every such complaint, whatever its
+    category and impact, is already handed to a person, so the rule hands over no one new."""
+    from core.vocabulary import COMPLAINT_CATEGORIES, HANDOFF_ANGER_CONFIDENCE
+    from shop.severity import counts_near_risks
+
+    assert counts_near_risks(True, "anger", HANDOFF_ANGER_CONFIDENCE)
+    assert not counts_near_risks(True, "anger", HANDOFF_ANGER_CONFIDENCE - 0.01)  # not sure enough
+    assert not counts_near_risks(True, "anxiety", 0.99) and not counts_near_risks(True, "sadness", 0.99)
+    assert not counts_near_risks(False, "anger", 0.99)  # an angry question or greeting
+    for intent in COMPLAINT_CATEGORIES:
+        for impact in (None, Impact("general", 0.9), Impact("important", 0.9)):
+            for confidence in (HANDOFF_ANGER_CONFIDENCE, 0.9, 1.0):
+                assert counts_near_risks(True, "anger", confidence)
+                without = grade(intent, "anger", confidence, [], impact=impact, complaint=True)
+                assert route(without.level, "anger", intent, emotion_confidence=confidence).action == "handoff"
+                near = grade(intent, "anger", confidence, ["legal_threat"], impact=impact, complaint=True)
+                assert near.level == "severe" and route(near.level, "anger", intent).action == "handoff"

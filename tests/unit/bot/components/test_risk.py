@@ -147,3 +147,24 @@ def test_a_retraining_with_a_kinds_rows_and_labels_unchanged_reuses_its_fits(
     second = train_and_load(tmp_path / "second", [TOKENIZER, NGRAMS, stage])
     for text in ("产品质量太差，我要去消协投诉你们", "the charger caught fire", "我的订单到哪了"):
         assert parse(second, text)["risks"] == parse(first, text)["risks"]
+
+
+def test_a_kind_short_of_its_threshold_is_reported_apart_when_near_ratio_is_on(tmp_path: Path) -> None:
+    """The paraphrase the model finds at p ≥ 0.5 (above) falls short of a 0.999 threshold: with
+    `near_ratio` 0.5 it is listed under `risks_near` for the grader, never among the risks; off,
+    nothing is listed; a plain question is near nothing."""
+    found = {}
+    for ratio in (0.0, 0.5):
+        config = {**RISK[1], "calibration_folds": 0, "threshold": 0.999, "near_ratio": ratio}
+        (tmp_path / str(ratio)).mkdir()
+        [tokenizer, ngrams, risk] = train_and_load(tmp_path / str(ratio), [TOKENIZER, NGRAMS, (RiskExtractor, config)])
+        for text in ("充电宝太危险了，差点伤到孩子", "我的订单到哪了"):
+            message = Message.build(text=text)
+            for component in (tokenizer, ngrams, risk):
+                component.process([message])
+            assert message.get("risks") == []
+            assert "risks_near" not in message.as_dict(only_output_properties=True)  # not in the parse result
+            found[(ratio, text)] = message.get("risks_near")
+    assert found[(0.0, "充电宝太危险了，差点伤到孩子")] == [] and found[(0.5, "我的订单到哪了")] == []
+    [near] = found[(0.5, "充电宝太危险了，差点伤到孩子")]
+    assert near["kind"] == "safety_health" and near["threshold"] == 0.999 and 0.4995 <= near["model"] < 0.999

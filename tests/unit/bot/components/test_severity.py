@@ -10,7 +10,7 @@ from rasa.engine.graph import GraphComponent
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 
 from bot.components.emotion import COMPLAINT_CUTOFF_KEY, COMPLAINT_KEY, EMOTION_KEY
-from bot.components.risk import RISKS_KEY
+from bot.components.risk import RISKS_KEY, RISKS_NEAR_KEY
 from bot.components.severity import SeverityGrader
 from tests.unit.bot.components.pipeline import FULL, NGRAMS, SEVERITY, TOKENIZER, parse, process, train_and_load
 
@@ -163,3 +163,30 @@ def test_the_veto_needs_a_calibrated_doubt(tmp_path: Path) -> None:
     assert vetoed_with(tmp_path, "neutral", [], score=0.5)["complaint"] is True
     assert vetoed_with(tmp_path, "neutral", [], calibrated=False)["intent"]["name"] == "complain_delivery"
     assert vetoed_with(tmp_path, "neutral", [], veto=0.0)["severity"]["level"] != "none"
+
+
+def graded_near(tmp_path: Path, intent: str, emotion: str, confidence: float) -> dict[str, Any]:
+    """The grader's result for a message whose only risk is a learned kind short of its threshold."""
+    tmp_path.mkdir()
+    *upstream, severity = train_and_load(tmp_path, [TOKENIZER, NGRAMS, SEVERITY])
+    message = process(upstream, "你们再不处理，这事没完")
+    message.set(INTENT, {"name": intent, "confidence": 0.9}, add_to_output=True)
+    message.set(EMOTION_KEY, {"name": emotion, "confidence": confidence}, add_to_output=True)
+    message.set(COMPLAINT_KEY, 0.9, add_to_output=True)
+    message.set(RISKS_KEY, [], add_to_output=True)
+    message.set(RISKS_NEAR_KEY, [{"kind": "legal_threat", "model": 0.3, "threshold": 0.5}])
+    severity.process([message])
+    return json.loads(json.dumps(message.as_dict(only_output_properties=True)))
+
+
+def test_a_near_risk_makes_a_surely_angry_complaint_severe_and_nothing_else(tmp_path: Path) -> None:
+    """A learned risk short of its threshold (`risks_near`) counts in a complaint whose customer is
+    sure to be angry, who is handed to a person either way: it raises the grade and the priority.
+    A less sure anger, or an angry message that is no complaint, keeps its grade."""
+    angry = graded_near(tmp_path / "angry", "complain_refund", "anger", 0.9)
+    assert angry["severity"]["level"] == "severe" and "risk:legal_threat" in angry["severity"]["reasons"]
+    assert angry["handoff"] is True and angry["route"]["reason"] == "severe"
+    unsure = graded_near(tmp_path / "unsure", "complain_refund", "anger", 0.8)
+    assert unsure["severity"]["level"] == "important" and unsure["handoff"] is False
+    question = graded_near(tmp_path / "question", "query_refund_status", "anger", 0.95)
+    assert "risk:legal_threat" not in question["severity"]["reasons"]

@@ -207,13 +207,24 @@ async def test_the_training_data_is_read_at_start_up_so_the_first_page_does_not_
     """Reading and counting the whole training data takes seconds per worker (handoff/api/training.py,
     `Training.warm`): each worker does it as it starts, before any trainer asks, and the first
     page uses that reading instead of making its own."""
+    from handoff.api import training
     from handoff.training import similar, texts
 
+    monkeypatch.setattr(training, "WARM_AFTER_S", 0.0)
     read: list[str] = []
     counted: list[int] = []
     real_read, real_counts = texts.read_yaml, similar.counts
-    monkeypatch.setattr(texts, "read_yaml", lambda path: read.append(path.name) or real_read(path))
-    monkeypatch.setattr(similar, "counts", lambda found: counted.append(len(found)) or real_counts(found))
+
+    def reading(path: Path) -> Any:
+        read.append(path.name)
+        return real_read(path)
+
+    def counting(found: Any) -> Any:
+        counted.append(len(found))
+        return real_counts(found)
+
+    monkeypatch.setattr(texts, "read_yaml", reading)
+    monkeypatch.setattr(similar, "counts", counting)
     async with trainers.client("tom") as tom:
         deadline = time.monotonic() + 10
         while 3 not in counted and time.monotonic() < deadline:  # nobody has asked for a page yet
@@ -226,7 +237,10 @@ async def test_the_training_data_is_read_at_start_up_so_the_first_page_does_not_
 
 async def test_a_failed_warm_up_leaves_the_inbox_to_its_first_request(
         trainers: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from handoff.api import training
     from handoff.training.similar import Similarity
+
+    monkeypatch.setattr(training, "WARM_AFTER_S", 0.0)
 
     def broken(self: Similarity, reference: Any) -> None:
         raise MemoryError("no room")
