@@ -27,8 +27,8 @@ With `near_ratio` above 0, a learned kind whose probability falls short of its t
 reaches `near_ratio` times it is reported apart, under `risks_near` (not in the parse output).
 The grader counts such a kind only in a complaint whose customer is sure to be angry: a message
 it hands to a person anyway, so the rule changes its grade and priority, never who is handed
-over (bot/components/severity.py; chosen by cross-validation, docs/risk_choices.md, "Angry
-complaints near a risk's threshold").
+over (bot/components/severity.py). config.yml keeps it at 0: the gain cross-validation found
+did not hold on the held-out files (docs/risk_choices.md, "Angry complaints near a risk's threshold").
 """
 
 from __future__ import annotations
