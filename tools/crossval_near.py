@@ -27,6 +27,7 @@ import scipy.sparse
 from core.vocabulary import HANDOFF_ANGER_CONFIDENCE
 from tools.crossval import head_rows, learner, on_unseen_files
 from tools.crossval_folds import folds_of, held_out_groups, scored_rows
+from tools.crossval_risk import neighbour_evidence
 
 NEAR_RATIOS = (1.0, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2)
 
@@ -78,7 +79,6 @@ def near_choice(data: Dict[str, Any], risk_c: float, c: float, lexicon_weight: f
                 ngram_neighbour_weight: float = 0.0, neighbours: int = 5,
                 ratios: Sequence[float] = NEAR_RATIOS) -> Dict[str, Any]:
     """The table of `near_table` with whole files (or families) held out, and the chosen ratio."""
-    from bot.components import neighbours as nearest
     from bot.components.risk import LEARNED
 
     examples = data["examples"]
@@ -96,21 +96,14 @@ def near_choice(data: Dict[str, Any], risk_c: float, c: float, lexicon_weight: f
         if "anger" in names else np.zeros(len(examples))
     print(f"emotion, out of fold: {time.perf_counter() - started:.0f} s", flush=True)
     matrix = scipy.sparse.hstack([data["ngrams"], scipy.sparse.csr_matrix(vector_weight * data["vectors"])]).tocsr()
-    sources = [(w, rows) for w, rows in ((neighbour_weight, data["vectors"]), (ngram_neighbour_weight, data["ngrams"]))
-               if w]
     kinds, scores, thresholds = [], [], []
     for kind in LEARNED:
         labels = np.array([int(kind in e[4]) for e in examples])
         if labels.sum() < 10:
             continue
-        positive = labels.astype(bool)
-
-        def evidence(splits: Any, positives: np.ndarray = positive) -> np.ndarray:
-            return sum((w * nearest.out_of_fold(rows, positives, calm_rows, splits, neighbours)
-                        for w, rows in sources), np.zeros(len(examples), dtype=np.float32))
-
-        calibration, p = on_unseen_files(risk_c, matrix, labels, groups, folds, (beta,),
-                                         evidence if sources else None)[beta]
+        evidence = neighbour_evidence(data, labels.astype(bool), calm_rows, neighbour_weight, ngram_neighbour_weight,
+                                      neighbours)
+        calibration, p = on_unseen_files(risk_c, matrix, labels, groups, folds, (beta,), evidence)[beta]
         kinds.append(kind)
         scores.append(p)
         thresholds.append(calibration.threshold)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 import numpy as np
 import scipy.sparse
@@ -40,7 +40,6 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     the same examples as one without them. `neighbour_weight` and `ngram_neighbour_weight` add the
     nearest-neighbour evidence over the sentence vectors and over the n-gram rows
     (`bot.components.neighbours`, as `RiskExtractor` adds it) at those weights."""
-    from bot.components import neighbours as nearest
     from bot.components.risk import LEARNED
 
     examples = data["examples"]
@@ -52,8 +51,6 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
     fires: Dict[float, Dict[str, np.ndarray]] = {beta: {} for beta in betas}
     per_kind: Dict[str, Dict[str, Any]] = {}
     calm_rows = np.array([e[1].startswith("complain_") and not e[4] for e in examples])
-    sources = [(w, rows) for w, rows in ((neighbour_weight, data["vectors"]), (ngram_neighbour_weight, data["ngrams"]))
-               if w]
     for kind in LEARNED:
         labels = np.array([int(kind in e[4]) for e in examples])
         positive = labels.astype(bool)
@@ -62,11 +59,7 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
         start = time.perf_counter()
         per_kind[kind] = {"positives": int(labels.sum())}
 
-        def evidence(splits: Splits, positives: np.ndarray = positive) -> np.ndarray:
-            return sum((w * nearest.out_of_fold(rows, positives, calm_rows, splits, neighbours)
-                        for w, rows in sources), np.zeros(len(examples), dtype=np.float32))
-
-        extra = evidence if sources else None
+        extra = neighbour_evidence(data, positive, calm_rows, neighbour_weight, ngram_neighbour_weight, neighbours)
         for beta, (calibration, p) in on_unseen_files(c, matrix, labels, groups, folds, betas, extra).items():
             fired = p >= calibration.threshold
             fires[beta][kind] = fired
@@ -100,6 +93,25 @@ def risk_choice(data: Dict[str, Any], c: float, betas: tuple[float, ...] = RISK_
               f"complaints without risk fired {false_calm:.3f} ({len(calm)}); "
               f"any message without risk fired {false_any:.3f}", flush=True)
     return result
+
+
+def neighbour_evidence(data: Dict[str, Any], positive: np.ndarray, calm_rows: np.ndarray, neighbour_weight: float,
+                       ngram_neighbour_weight: float, neighbours: int = 5
+                       ) -> Optional[Callable[[Splits], np.ndarray]]:
+    """A kind's out-of-fold nearest-neighbour evidence for a set of folds, as `RiskExtractor` adds
+    it: over the sentence vectors and the n-gram rows at their weights (None when both are 0)."""
+    from bot.components import neighbours as nearest
+
+    sources = [(w, rows) for w, rows in ((neighbour_weight, data["vectors"]), (ngram_neighbour_weight, data["ngrams"]))
+               if w]
+    if not sources:
+        return None
+
+    def evidence(splits: Splits) -> np.ndarray:
+        return sum((w * nearest.out_of_fold(rows, positive, calm_rows, splits, neighbours) for w, rows in sources),
+                   np.zeros(len(data["examples"]), dtype=np.float32))
+
+    return evidence
 
 
 def risk_neighbour_weights(config: Path = ROOT / "config.yml") -> tuple[float, float]:

@@ -153,13 +153,14 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
             harmless = (intent.startswith("query_") or intent in HARMLESS) \
                 and emotion.get("name") not in NEGATIVE_EMOTIONS
             risks = [r["kind"] for r in found if complaint_like or ("model" not in r and not harmless)]
-            if counts_near_risks(complaint, emotion.get("name"), float(emotion.get("confidence") or 0.0)):
+            sureness = float(emotion.get("confidence") or 0.0)
+            if counts_near_risks(complaint, emotion.get("name"), sureness):
                 risks += [r["kind"] for r in message.get(RISKS_NEAR_KEY) or [] if r["kind"] not in risks]
-            result = grade(intent, emotion.get("name"), float(emotion.get("confidence") or 0.0), risks,
+            result = grade(intent, emotion.get("name"), sureness, risks,
                            impact=self._impact_of(message) if complaint else None, complaint=complaint,
                            intense=self._config["intense"])
             decision = route(result.level, emotion.get("name"), intent,
-                             emotion_confidence=float(emotion.get("confidence") or 0.0))
+                             emotion_confidence=sureness)
             message.set(SEVERITY_KEY, {"level": result.level, "reasons": result.reasons}, add_to_output=True)
             # SPEC §8: `complaint` is "the message is a complaint, whatever its category", so the
             # complaint head counts on its own here, also under a query or praise intent.

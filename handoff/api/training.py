@@ -116,7 +116,7 @@ def blueprint(paths: Optional[TrainingPaths] = None) -> Blueprint:
 
     async def warm_later() -> None:
         await asyncio.sleep(WARM_AFTER_S)
-        await asyncio.to_thread(training.warm)
+        await off_loop(training.warm)
 
     async def warm(app: Any, loop: asyncio.AbstractEventLoop) -> None:
         # Not awaited, and the reading in a thread: the worker serves at once; a first inbox
