@@ -28,6 +28,22 @@ Fit = Callable[[Any, np.ndarray], Callable[[Any], np.ndarray]]
 Labels = Union[Sequence[int], np.ndarray]
 
 
+# The heads' solver (emotion, complaint, risk kinds, severity impact, and every calibration fold).
+# Each head is L2-regularised logistic regression with balanced class weights: a strictly convex
+# problem with one optimum, so the solver decides only how soon it is reached. On these rows (23k
+# examples, 230k columns, the 512-wide sentence vector among them) Newton-CG takes 17 to 18 Newton
+# steps where L-BFGS took 293 to 413 iterations: measured at stop 43 on the training rows, the
+# emotion head 181 s -> 48 s and the complaint head 35 s -> 21 s, the coefficients within 0.04 %
+# of each other (relative norm) and every training example predicted the same.
+SOLVER = "newton-cg"
+
+
+def head_logistic(C: float, seed: int, warm_start: bool = False) -> LogisticRegression:
+    """The one definition of a head's logistic regression (`SOLVER`, balanced class weights)."""
+    return LogisticRegression(C=C, class_weight="balanced", max_iter=3000, random_state=seed, solver=SOLVER,
+                              warm_start=warm_start)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Platt's a·score + b, the chosen probability threshold, and how it was chosen."""
@@ -62,15 +78,14 @@ class Logistic:
     output: str = "decision_function"
     seed: int = 42
     # The head fitted on every row (coef_, intercept_): each fold starts from it. The problem is
-    # convex, so the fold reaches the same optimum (within the solver's tolerance), in about a
-    # quarter fewer L-BFGS iterations (measured: 317 cold, 232 warm on the emotion head), and the
-    # folds are most of what a training spends in these heads.
+    # convex, so the fold reaches the same optimum (within the solver's tolerance) in fewer steps
+    # (with L-BFGS, before `SOLVER`: 317 cold, 232 warm on the emotion head), and the folds are
+    # most of what a training spends in these heads.
     start: Optional[tuple[np.ndarray, np.ndarray]] = field(default=None, compare=False)
 
     def __call__(self, rows: Any, labels: np.ndarray) -> Callable[[Any], np.ndarray]:
         warm = self.start is not None and _fits(self.start[0], np.unique(labels))
-        model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed,
-                                   warm_start=warm)
+        model = head_logistic(self.C, self.seed, warm_start=warm)
         if warm and self.start is not None:
             model.coef_, model.intercept_ = self.start[0].copy(), self.start[1].copy()
         return getattr(model.fit(rows, labels), self.output)

@@ -39,6 +39,7 @@ from bot.components.calibration import (
     Calibration,
     Logistic,
     calibrate,
+    head_logistic,
     in_parallel,
     out_of_fold_many,
     stratified_splits,
@@ -280,15 +281,13 @@ class EmotionClassifier(PickledComponent[_Heads]):
     def _emotion_model(self, width: int = 0) -> LogisticRegression | NaiveBayesLogistic:
         if width:
             return NaiveBayesLogistic(self._config["C"], width, "predict_proba", self._config["random_seed"], True)
-        return LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
-                                  random_state=self._config["random_seed"])
+        return head_logistic(self._config["C"], self._config["random_seed"])
 
     def _complaint_model(self, width: int = 0) -> LogisticRegression | NaiveBayesLogistic:
         if width:
             return NaiveBayesLogistic(self._config["complaint_C"], width, "decision_function",
                                       self._config["random_seed"])
-        return LogisticRegression(C=self._config["complaint_C"], class_weight="balanced", max_iter=3000,
-                                  random_state=self._config["random_seed"])
+        return head_logistic(self._config["complaint_C"], self._config["random_seed"])
 
     def _fit_heads(self, emotion_matrix: scipy.sparse.csr_matrix, emotions: List[str],
                    all_matrix: scipy.sparse.csr_matrix, complaints: List[int], width: int

@@ -46,7 +46,15 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
 from bot.components import neighbours
-from bot.components.calibration import Calibration, Logistic, calibrate, in_parallel, out_of_fold, stratified_splits
+from bot.components.calibration import (
+    Calibration,
+    Logistic,
+    calibrate,
+    head_logistic,
+    in_parallel,
+    out_of_fold,
+    stratified_splits,
+)
 from bot.components.emotion import example_label
 from bot.components.features import dense_sentence_vector, sentence_features, sigmoid
 from bot.components.fit_cache import fit_cache
@@ -171,8 +179,7 @@ class RiskExtractor(PickledComponent[RiskState]):
         return sentence_features(message, [self._config["ngram_neighbour_featurizer"]])
 
     def _model(self) -> LogisticRegression:
-        return LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
-                                  random_state=self._config["random_seed"])
+        return head_logistic(self._config["C"], self._config["random_seed"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._matcher is None:

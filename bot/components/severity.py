@@ -20,6 +20,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
+from bot.components.calibration import head_logistic
 from bot.components.emotion import COMPLAINT_CUTOFF_KEY, COMPLAINT_KEY, EMOTION_KEY, example_label
 from bot.components.features import sentence_features, sigmoid
 from bot.components.pickled import PickledComponent
@@ -75,8 +76,7 @@ class SeverityGrader(PickledComponent[LogisticRegression]):
                 labels.append(int(label != "general"))
         impact = None
         if len(set(labels)) == 2:
-            impact = LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=3000,
-                                        random_state=self._config["random_seed"])
+            impact = head_logistic(self._config["C"], self._config["random_seed"])
             impact.fit(scipy.sparse.vstack(rows).tocsr(), labels)
         return self._persist(impact)
 
