@@ -59,15 +59,16 @@ evaluate-emotion: train ## held-out emotion files: emotion F1, severity, severe 
 	$(PY) -m tools.evaluate tests/data/heldout_emotion_*.jsonl --gate emotion:macro_f1=0.85 \
 		--gate severity=0.9 --gate severity:severe_recall=0.97 --gate handoff=0.94
 
-evaluate-risk: train ## the three risk paraphrase files (tests/data/HELDOUT_PARAPHRASE.md), gated
+evaluate-risk: train ## the three risk paraphrase files and the counted contacts (tests/data/HELDOUT_PARAPHRASE.md), gated
 	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase.jsonl --gate severity:severe_recall=0.9 \
 		--gate handoff:specificity=0.9
 	@echo "second paraphrase file (tests/data/HELDOUT_PARAPHRASE.md, section 4): gated, figures only (--blind)"
 	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase_b.jsonl --blind --gate severity:severe_recall=0.8 \
 		--gate handoff:specificity=0.9
-	@echo "third paraphrase file (tests/data/HELDOUT_PARAPHRASE.md, section 5, written blind at stop 25): gated, figures only (--blind)"
-	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase_c.jsonl --blind --gate severity:severe_recall=0.75 \
-		--gate handoff:specificity=0.9
+	@echo "third paraphrase file (section 5, written blind at stop 25) and the counted contacts (section 7, stop 44): gated, figures only (--blind)"
+	$(PY) -m tools.evaluate tests/data/heldout_risk_paraphrase_c.jsonl tests/data/heldout_repeat_contact_counts.jsonl \
+		--blind --gate severity:severe_recall=0.75 --gate handoff:specificity=0.9 \
+		--gate repeat_contact=0.8 --gate repeat_contact:specificity=0.8
 
 calibration: train ## the complaint, negative-feeling and risk thresholds chosen on held-out folds; draws docs/calibration.png
 	$(PY) -m tools.calibration

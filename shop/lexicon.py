@@ -7,6 +7,7 @@ any jieba word and in both scripts; English terms per word, case-insensitive.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from functools import cache, lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from spacy.matcher import PhraseMatcher
 
 from core.language import fold
+from shop.recipes import compile_recipe, read_recipes
 
 
 class LexiconError(ValueError):
@@ -24,9 +26,10 @@ class LexiconError(ValueError):
 
 
 def read_lexicon(path: Path, kinds: Optional[Iterable[str]] = None) -> dict[str, dict[str, Any]]:
-    """Reads `kind: {zh: [...], en: [...], unless: {zh: [...], en: [...]}}`; unknown kinds or
-    malformed entries are refused. A match overlapping an `unless` phrase of its kind does not count
-    (第三次 is repeated contact, but not inside 第三次回购)."""
+    """Reads `kind: {zh: [...], en: [...], compose: {...}, unless: {zh: [...], en: [...]}}`;
+    unknown kinds or malformed entries are refused. `compose:` holds recipes, terms spelled by one
+    phrase from each of several lists (`shop.recipes`). A match overlapping an `unless` phrase of
+    its kind does not count (第三次 is repeated contact, but not inside 第三次回购)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -38,13 +41,18 @@ def read_lexicon(path: Path, kinds: Optional[Iterable[str]] = None) -> dict[str,
     for kind, terms in raw.items():
         if known is not None and kind not in known:
             raise LexiconError(f"{path}: unknown kind {kind!r} (known: {', '.join(known)})")
-        if not isinstance(terms, dict) or not set(terms) <= {"zh", "en", "unless"}:
+        if not isinstance(terms, dict) or not set(terms) <= {"zh", "en", "compose", "unless"}:
             raise LexiconError(f"{path}: {kind!r} must have `zh:` and/or `en:` lists of terms (and optionally "
-                               "`unless:` with its own `zh:`/`en:` lists)")
+                               "`compose:` recipes and `unless:` with its own `zh:`/`en:` lists)")
         unless = terms.get("unless") or {}
         if not isinstance(unless, dict) or not set(unless) <= {"zh", "en"}:
             raise LexiconError(f"{path}: {kind!r}: `unless:` must have `zh:` and/or `en:` lists")
         entry: dict[str, Any] = {lang: [str(t) for t in terms.get(lang) or []] for lang in ("zh", "en")}
+        if "compose" in terms:
+            try:
+                entry["compose"] = read_recipes(terms["compose"])
+            except ValueError as error:
+                raise LexiconError(f"{path}: {kind!r}: {error}") from error
         if unless:
             entry["unless"] = {lang: [str(t) for t in unless.get(lang) or []] for lang in ("zh", "en")}
         lexicon[str(kind)] = entry
@@ -79,9 +87,13 @@ class TermMatcher:
         self._en_matcher = PhraseMatcher(self._en.vocab, attr="LOWER")
         self._zh_unless = PhraseMatcher(self._zh.vocab, attr="ORTH")
         self._en_unless = PhraseMatcher(self._en.vocab, attr="LOWER")
+        # (kind, language, expression) of every recipe, matched beside the phrase matchers
+        self._recipes: list[tuple[str, str, re.Pattern[str]]] = []
         for kind, terms in lexicon.items():
             self._add(kind, terms, self._zh_matcher, self._en_matcher)
             self._add(kind, terms.get("unless") or {}, self._zh_unless, self._en_unless)
+            for language, recipes in (terms.get("compose") or {}).items():
+                self._recipes.extend((kind, language, compile_recipe(language, recipe)) for recipe in recipes)
 
     def _add(self, kind: str, terms: dict[str, Any], zh: PhraseMatcher, en: PhraseMatcher) -> None:
         zh_terms = [self._zh.make_doc(fold(t)) for t in terms.get("zh") or [] if fold(t).strip()]
@@ -92,9 +104,12 @@ class TermMatcher:
             en.add(kind, en_terms)
 
     @staticmethod
-    def _spans(matcher: PhraseMatcher, doc: Any) -> list[tuple[int, int, int]]:
-        """(kind id, start char, end char) of every match."""
-        return [(match_id, doc[s:e].start_char, doc[s:e].end_char) for match_id, s, e in matcher(doc)]
+    def _spans(nlp: Any, matcher: PhraseMatcher, doc: Any) -> list[tuple[str, int, int]]:
+        """(kind, start char, end char) of every match."""
+        if len(matcher) == 0:
+            return []
+        return [(nlp.vocab.strings[match_id], doc[s:e].start_char, doc[s:e].end_char)
+                for match_id, s, e in matcher(doc)]
 
     def matches(self, text: str) -> list[tuple[str, str]]:
         """(kind, matched text) for every match, Chinese first, in text order."""
@@ -102,14 +117,19 @@ class TermMatcher:
         # Character offsets throughout: the Chinese tokenizer drops spaces, so token indices drift.
         for nlp, matcher, unless, language, folded in ((self._zh, self._zh_matcher, self._zh_unless, "zh", fold(text)),
                                                        (self._en, self._en_matcher, self._en_unless, "en", text)):
-            if len(matcher) == 0:
+            recipes = [(kind, pattern) for kind, lang, pattern in self._recipes if lang == language]
+            if len(matcher) == 0 and not recipes:
                 continue
             doc = _doc(language, folded)
-            excluded = self._spans(unless, doc) if len(unless) else []
-            for kind, start, end in self._spans(matcher, doc):
+            excluded = self._spans(nlp, unless, doc)
+            spans = self._spans(nlp, matcher, doc)
+            composed = [(kind, m.start(), m.end()) for kind, pattern in recipes for m in pattern.finditer(folded)]
+            if composed:
+                spans = sorted(spans + composed, key=lambda span: (span[1], span[2]))
+            for kind, start, end in spans:
                 if any(k == kind and s < end and start < e for k, s, e in excluded):
                     continue
-                found.append((nlp.vocab.strings[kind], text[start:end]))
+                found.append((kind, text[start:end]))
         return found
 
     def counts(self, text: str) -> Counter[str]:

@@ -10,6 +10,9 @@ specificity, the share of gold-false rows predicted false: 1 minus the false han
 the assistant does not predict yet are written as null and not scored. Rows whose gold intent is
 `out_of_scope` are also scored as the field `scope`: sent out of scope (predicted `out_of_scope`
 or `nlu_fallback`, both of which the bot answers with "I can only help with the shop") or not.
+A row may also say whether one risk kind is in it (`"repeat_contact": true`, any kind of
+`shop.risk.KINDS`): that kind is scored as a yes/no field, found when the severity's reasons name
+it (`risk:repeat_contact`), whatever else the message is.
 `--blind` prints the figures of a file that must stay blind and none of its texts.
 """
 
@@ -25,10 +28,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence, TypedDict
 
 from core.language import detect
+from shop.risk import KINDS
 
 FIELDS = ("intent", "emotion", "severity", "handoff", "complaint")
 OUT_OF_SCOPE = ("out_of_scope", "nlu_fallback")
 METRICS = ("accuracy", "macro_f1", "severe_recall", "specificity")
+YES_NO = ("handoff", "complaint", *KINDS)
 
 
 class Prediction(TypedDict):
@@ -145,6 +150,12 @@ def evaluate(rows: list[dict[str, Any]], predictions: Sequence[Mapping[str, Any]
             continue
         report["fields"][field] = field_entry(field, idx, [rows[i][field] for i in idx],
                                               [predictions[i][field] for i in idx], rows, predictions, languages)
+    for kind in KINDS:
+        marked = [i for i, row in enumerate(rows) if isinstance(row.get(kind), bool)]
+        if marked and any(predictions[i]["severity_reasons"] is not None for i in marked):
+            found = [f"risk:{kind}" in (predictions[i]["severity_reasons"] or []) for i in marked]
+            report["fields"][kind] = field_entry(kind, marked, [rows[i][kind] for i in marked], found, rows,
+                                                 predictions, languages)
     scoped = [i for i, row in enumerate(rows) if row.get("intent") == "out_of_scope"]
     if scoped and any(predictions[i]["intent"] is not None for i in scoped):
         routed = ["out" if predictions[i]["intent"] in OUT_OF_SCOPE else "in" for i in scoped]
@@ -166,11 +177,11 @@ def field_entry(field: str, idx: list[int], gold: list[Any], pred: list[Any], ro
         entry["by_language"][language] = {"n": s["n"], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
         if field == "severity":
             entry["by_language"][language]["severe_recall"] = severe_recall(s)
-        if field in ("handoff", "complaint"):
+        if field in YES_NO:
             entry["by_language"][language]["specificity"] = specificity([gold[j] for j in sub], [pred[j] for j in sub])
     if field == "severity":
         entry["severe_recall"] = severe_recall(entry)  # type: ignore[arg-type]
-    if field in ("handoff", "complaint"):
+    if field in YES_NO:
         entry["specificity"] = specificity(gold, pred)
     conf_key = f"{field}_confidence" if field != "scope" else "intent_confidence"
     mistakes = [

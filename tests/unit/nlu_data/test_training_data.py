@@ -61,7 +61,8 @@ def test_heldout_covers_every_intent_in_every_language_and_is_not_trained_on() -
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             assert norm(row["text"]) not in trained, row["text"]
-            per[(row["intent"], row["lang"])] += 1
+            if "intent" in row:  # the counted-contacts file labels a risk kind only
+                per[(row["intent"], row["lang"])] += 1
     for intent in domain_intents():
         for language in ("zh-Hans", "zh-Hant", "en"):
             assert per[(intent, language)] >= 10, (intent, language)

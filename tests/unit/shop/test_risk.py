@@ -147,3 +147,43 @@ def test_a_word_in_another_sense_is_no_risk_but_the_risk_itself_still_is(text: s
     asks whether the agents work over a holiday is not reporting a fake agent, the one who was
     called by a fake agent is."""
     assert (kind in risks(text)) is is_risk
+
+
+@pytest.mark.parametrize(
+    "text, is_repeat",
+    [
+        # contacts counted with any amount, in both scripts and English (the lexicon's recipes)
+        ("退款的事我前后催了十几次了", True),
+        ("我聯絡你們客服起碼五次了，還是沒有下文", True),
+        ("我问过你们七八回，每次都说在处理", True),
+        ("打了十来个电话都说等通知", True),
+        ("这是第十次来问这件事了", True),
+        ("I've messaged you at least five times about this", True),
+        ("I have phoned a dozen times and nobody picks up", True),
+        ("That's my sixth email about the broken kettle", True),
+        ("I've lost count of how many times I've called", True),
+        ("换货的事我已经催了两次了", True),  # contacted twice: this is the third contact
+        # an amount without a contact, or a second contact, is not repeated contact
+        ("这个锅用了不下十次就糊底了", False),
+        ("在页面上找了好几次都找不到退货入口", False),
+        ("回购了七八次，一直很满意", False),
+        ("I washed it ten times and it still smells", False),
+        ("bought this a dozen times, always great", False),
+        ("This is my second message about the parcel", False),
+    ],
+)
+def test_counted_contacts_are_repeated_contact_and_other_counts_are_not(text: str, is_repeat: bool) -> None:
+    assert ("repeat_contact" in risks(text)) is is_repeat
+
+
+def test_a_lexicon_recipe_is_read_and_a_malformed_one_refused(tmp_path: Path) -> None:
+    path = tmp_path / "risk.yml"
+    path.write_text("repeat_contact:\n  zh: [没人管]\n"
+                    "  compose:\n    zh:\n      - [[催, 问], [了], [十几, 七八], [次]]\n"
+                    "  unless:\n    zh: [问了七八次价格]\n", encoding="utf-8")
+    matcher = RiskMatcher.load(path)
+    assert matcher.evidence("催了七八次还是没人管") == {"repeat_contact": ["催了七八次", "没人管"]}
+    assert matcher.kinds_in("我问了七八次价格才下单") == []  # an `unless:` phrase cancels a recipe's match
+    path.write_text("repeat_contact:\n  compose:\n    zh:\n      - [催了, 十几次]\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"risk.yml: 'repeat_contact': `compose: zh:` has"):
+        RiskMatcher.load(path)

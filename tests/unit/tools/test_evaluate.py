@@ -103,3 +103,25 @@ def test_a_blind_file_refuses_to_write_its_predictions(tmp_path: Path, capsys: p
     assert main([str(rows), "--blind", "--predictions", str(tmp_path / "out.jsonl")]) == 2
     assert "blind" in capsys.readouterr().err
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_risk_kind_is_scored_yes_or_no_from_the_severity_reasons() -> None:
+    """A file of repeated contacts and near misses is scored on the kind alone: found when the
+    reasons name it, whatever the message's intent or level."""
+    rows = [{"text": "I've emailed you a dozen times", "repeat_contact": True, "lang": "en"},
+            {"text": "I've called five times, nobody answers", "repeat_contact": True, "lang": "en"},
+            {"text": "washed it ten times and it shrank", "repeat_contact": False, "lang": "en"},
+            {"text": "bought it again for the fifth time", "repeat_contact": False, "lang": "en"}]
+    reasons = [["intent:complain_service_attitude", "risk:repeat_contact"], ["intent:complain_general"],
+               ["intent:complain_quality"], ["risk:repeat_contact"]]
+    predictions = [Prediction(text=str(r["text"]), intent="x", intent_confidence=0.9, emotion=None,
+                              emotion_confidence=None, severity="severe", severity_reasons=why, handoff=None,
+                              complaint=None)
+                   for r, why in zip(rows, reasons, strict=True)]
+    report = evaluate(rows, predictions)
+    kind = report["fields"]["repeat_contact"]
+    assert kind["per_class"]["True"]["recall"] == 0.5
+    assert kind["specificity"] == 0.5  # one near miss of two read as a repeated contact
+    assert check_gates(report, ["repeat_contact:specificity=0.9"]) == [
+        "repeat_contact [en]: specificity 0.5000 < 0.9"]
+    assert "handoff" not in report["fields"]
