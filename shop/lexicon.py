@@ -87,13 +87,13 @@ class TermMatcher:
         self._en_matcher = PhraseMatcher(self._en.vocab, attr="LOWER")
         self._zh_unless = PhraseMatcher(self._zh.vocab, attr="ORTH")
         self._en_unless = PhraseMatcher(self._en.vocab, attr="LOWER")
-        # (kind, language, expression) of every recipe, matched beside the phrase matchers
-        self._recipes: list[tuple[str, str, re.Pattern[str]]] = []
+        # (kind, expression) of every recipe by language, matched beside the phrase matchers
+        self._recipes: dict[str, list[tuple[str, re.Pattern[str]]]] = {"zh": [], "en": []}
         for kind, terms in lexicon.items():
             self._add(kind, terms, self._zh_matcher, self._en_matcher)
             self._add(kind, terms.get("unless") or {}, self._zh_unless, self._en_unless)
             for language, recipes in (terms.get("compose") or {}).items():
-                self._recipes.extend((kind, language, compile_recipe(language, recipe)) for recipe in recipes)
+                self._recipes[language].extend((kind, compile_recipe(language, recipe)) for recipe in recipes)
 
     def _add(self, kind: str, terms: dict[str, Any], zh: PhraseMatcher, en: PhraseMatcher) -> None:
         zh_terms = [self._zh.make_doc(fold(t)) for t in terms.get("zh") or [] if fold(t).strip()]
@@ -117,7 +117,7 @@ class TermMatcher:
         # Character offsets throughout: the Chinese tokenizer drops spaces, so token indices drift.
         for nlp, matcher, unless, language, folded in ((self._zh, self._zh_matcher, self._zh_unless, "zh", fold(text)),
                                                        (self._en, self._en_matcher, self._en_unless, "en", text)):
-            recipes = [(kind, pattern) for kind, lang, pattern in self._recipes if lang == language]
+            recipes = self._recipes[language]
             if len(matcher) == 0 and not recipes:
                 continue
             doc = _doc(language, folded)

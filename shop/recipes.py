@@ -18,7 +18,7 @@ words, any case, with any run of spaces between words.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from core.language import fold
 
@@ -48,14 +48,15 @@ def read_recipes(raw: Any) -> dict[str, list[Recipe]]:
     return recipes
 
 
-def _alternatives(phrases: list[str], spell: Any) -> str:
+def _alternatives(phrases: list[str], spell: Callable[[str], str]) -> str:
     # Longest first, so the evidence an agent sees is the whole phrase (不下十 rather than 不下).
     spelled = sorted({spell(p) for p in phrases if p}, key=len, reverse=True)
     return "(?:" + "|".join(spelled) + ")"
 
 
 def compile_recipe(lang: str, recipe: Recipe) -> re.Pattern[str]:
-    """The expression that matches the recipe in a text (Chinese: the folded text)."""
+    """The expression that matches the recipe in a text (Chinese: the folded text). The first
+    part is never optional (`read_recipes`), so only the later ones carry a separator and a `?`."""
     if lang == "zh":
         def spell(phrase: str) -> str:
             return r"\s*".join(re.escape(char) for char in fold(phrase) if not char.isspace())
@@ -64,14 +65,9 @@ def compile_recipe(lang: str, recipe: Recipe) -> re.Pattern[str]:
         def spell(phrase: str) -> str:
             return r"\s+".join(re.escape(word) for word in phrase.split())
         between = r"\s+"
-    pattern = ""
-    for part in recipe:
-        alternatives = _alternatives(part, spell)
-        optional = any(p == "" for p in part)
-        if not pattern:
-            pattern = alternatives + ("?" if optional else "")
-        else:
-            pattern += f"(?:{between}{alternatives})" + ("?" if optional else "")
+    pattern = _alternatives(recipe[0], spell)
+    for part in recipe[1:]:
+        pattern += f"(?:{between}{_alternatives(part, spell)})" + ("?" if "" in part else "")
     if lang == "zh":
         return re.compile(pattern)
     return re.compile(rf"(?<![\w'’]){pattern}(?!\w)", re.IGNORECASE)
